@@ -206,7 +206,7 @@ impl KeyUri {
                     Field::Scheme,
                     Problem::Unexpected {
                         expected: "otpauth://",
-                        found: text.chars().take(scheme.len()).collect(),
+                        found: text.split("//").next().unwrap_or_default().to_owned(),
                     },
                 )
             }
@@ -375,7 +375,7 @@ mod tests {
         let cases = [
             ("otpauth://totp/a?secret=JBSWY1DP", "secret: not base32 at position 6"),
             ("otpauth://totp/a", "secret: missing"),
-            ("http://totp/a?secret=JBSWY3DP", "scheme: expected otpauth://, found \"http://totp"),
+            ("http://totp/a?secret=JBSWY3DP", "scheme: expected otpauth://, found \"http:\""),
             ("otpauth://motp/a?secret=JBSWY3DP", "type: expected hotp or totp, found \"motp\""),
             ("otpauth://hotp/a?secret=JBSWY3DP", "counter: missing"),
             ("otpauth://hotp/a?secret=JBSWY3DP&counter=-1", "counter: expected a whole number, found \"-1\""),
