@@ -3,10 +3,55 @@
 //!
 //! This file holds the shared vocabulary that the device, the simulator and phone support
 //! use to ask for speech ([`Utterance`], [`Part`], [`Lang`], [`Grouping`], [`Rate`]);
-//! the stages that turn it into sound live in the modules below.
+//! the stages that turn it into sound live in the modules below, one stage each:
+//!
+//! 1. [`catalogue`]: every prompt, in Danish and English, as Fluent messages embedded at
+//!    build time; loading fails when a message is missing in one language.
+//! 2. [`words`]: an [`Utterance`] + [`Settings`] → a [`Script`] of [`Token`]s (digit
+//!    words, prompt texts, pauses). Pure; this is what `speech words` prints.
+//! 3. [`voice`]: a [`Script`] → mono 16-bit PCM, streamed chunk by chunk into a
+//!    [`Sink`], by a [`Voice`]: espeak-ng in-process ([`espeak`]) or a recorded voice
+//!    pack ([`pack`]), both joined by [`audio`] (trimmed clips, fades, pauses).
+//! 4. Outputs: [`WavSink`] (always), [`Pcm`] in memory, and live [`Player`] playback
+//!    (cargo feature `playback`, stoppable at once).
+//!
+//! The whole API a caller needs:
+//!
+//! ```no_run
+//! use speech::{Catalogue, Pcm, Settings, Utterance, Voice};
+//! let catalogue = Catalogue::embedded()?;
+//! let utterance = Utterance::prompt("your-code-is").then_code("482079");
+//! let script = catalogue.render(&utterance, Settings::default())?;
+//! assert_eq!(script.words_line(), "Din kode er || fire otte to | nul syv ni");
+//! // A pack if it validates, else espeak-ng; the report says why the pack was refused.
+//! let (mut voice, _refused) = Voice::pack_or_espeak("voice-packs/da".as_ref())?;
+//! let mut pcm = Pcm::new(voice.sample_rate());
+//! voice.speak(&script, &mut pcm)?;                 // or a WavSink, or Player::play
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Architecture invariant: [`words`] and [`catalogue`] do no I/O; audio only moves through
+//! [`Sink`]s, so everything but live playback is tested without a sound card.
 
 use std::fmt;
 use std::str::FromStr;
+
+pub mod audio;
+pub mod catalogue;
+pub mod espeak;
+pub mod pack;
+pub mod playback;
+pub mod stretch;
+pub mod voice;
+pub mod words;
+
+pub use audio::{Pcm, Sink, SinkError, WavSink};
+pub use catalogue::{Catalogue, CatalogueError, PromptError};
+pub use espeak::{Espeak, EspeakError};
+pub use pack::{PackError, PackReport, VoicePack};
+pub use playback::{Player, PlaybackError, Playing};
+pub use voice::{SpeakError, Voice};
+pub use words::{RenderError, Script, Settings, Token};
 
 /// A language the product speaks. Danish is the default (5.1.3.14: the display's language).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -26,6 +71,18 @@ impl Lang {
     }
 
     pub const ALL: [Lang; 2] = [Lang::Da, Lang::En];
+
+    /// The words for the digits 0–9, in order.
+    pub fn digit_words(self) -> [&'static str; 10] {
+        match self {
+            Lang::Da => [
+                "nul", "en", "to", "tre", "fire", "fem", "seks", "syv", "otte", "ni",
+            ],
+            Lang::En => [
+                "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+            ],
+        }
+    }
 }
 
 impl fmt::Display for Lang {
@@ -62,6 +119,23 @@ pub enum Grouping {
     Single,
 }
 
+/// A grouping name the product does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown grouping {0:?} (expected 3/threes, 2/pairs or 1/single)")]
+pub struct UnknownGrouping(pub String);
+
+impl FromStr for Grouping {
+    type Err = UnknownGrouping;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.to_ascii_lowercase().as_str() {
+            "3" | "threes" => Ok(Grouping::Threes),
+            "2" | "pairs" => Ok(Grouping::Pairs),
+            "1" | "0" | "single" | "none" => Ok(Grouping::Single),
+            _ => Err(UnknownGrouping(text.to_owned())),
+        }
+    }
+}
+
 /// Speaking rate, a user setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Rate {
@@ -69,6 +143,34 @@ pub enum Rate {
     #[default]
     Normal,
     Fast,
+}
+
+impl Rate {
+    /// How much longer than normal pauses and clips last at this rate.
+    pub fn stretch(self) -> f32 {
+        match self {
+            Rate::Slow => 1.5,
+            Rate::Normal => 1.0,
+            Rate::Fast => 0.7,
+        }
+    }
+}
+
+/// A rate name the product does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown rate {0:?} (expected slow, normal or fast)")]
+pub struct UnknownRate(pub String);
+
+impl FromStr for Rate {
+    type Err = UnknownRate;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.to_ascii_lowercase().as_str() {
+            "slow" | "langsom" => Ok(Rate::Slow),
+            "normal" => Ok(Rate::Normal),
+            "fast" | "hurtig" => Ok(Rate::Fast),
+            _ => Err(UnknownRate(text.to_owned())),
+        }
+    }
 }
 
 /// One piece of something to say, before it becomes words.
@@ -83,6 +185,9 @@ pub enum Part {
     Code(String),
     /// A serial number, read slowly in groups.
     Serial(String),
+    /// Free text already in the listener's language (e.g. a phone-support flow step).
+    /// Only a synthesizer can say it; a voice pack hands such utterances to espeak-ng.
+    Text(String),
 }
 
 /// Something to say: prompts, codes and serials in order. The language, grouping and rate
@@ -128,6 +233,12 @@ impl Utterance {
     /// Appends a serial number, read in groups.
     pub fn then_serial(mut self, serial: &str) -> Self {
         self.parts.push(Part::Serial(serial.to_owned()));
+        self
+    }
+
+    /// Appends free text, spoken as written.
+    pub fn then_text(mut self, text: &str) -> Self {
+        self.parts.push(Part::Text(text.to_owned()));
         self
     }
 }

@@ -1,0 +1,280 @@
+//! Stage 3: a [`Script`] → audio in a [`Sink`], by espeak-ng or a voice pack. Both voices
+//! say each token as one segment, joined by the [`Joiner`] with the pauses of [`Timing`].
+
+use std::path::Path;
+
+use crate::audio::{Joiner, Sink, SinkError, Span};
+use crate::espeak::{Espeak, EspeakError, EspeakParams};
+use crate::pack::{PackError, VoicePack, PACK_SAMPLE_RATE};
+use crate::words::{Pause, Script, Token};
+use crate::Rate;
+
+/// Pause lengths at normal rate (slow and fast scale them by [`Rate::stretch`]) and the
+/// fade at each joint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub digit_ms: u32,
+    pub group_ms: u32,
+    pub serial_digit_ms: u32,
+    pub serial_group_ms: u32,
+    pub part_ms: u32,
+    pub fade_ms: u32,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            digit_ms: 180,
+            group_ms: 600,
+            serial_digit_ms: 300,
+            serial_group_ms: 900,
+            part_ms: 450,
+            fade_ms: 5,
+        }
+    }
+}
+
+impl Timing {
+    /// Length of a pause in milliseconds at a rate.
+    pub fn pause_ms(&self, pause: Pause, rate: Rate) -> u32 {
+        let base = match pause {
+            Pause::Digit => self.digit_ms,
+            Pause::Group => self.group_ms,
+            Pause::SerialDigit => self.serial_digit_ms,
+            Pause::SerialGroup => self.serial_group_ms,
+            Pause::Part => self.part_ms,
+        };
+        (base as f32 * rate.stretch()).round() as u32
+    }
+
+    fn samples(ms: u32, sample_rate: u32) -> usize {
+        (u64::from(ms) * u64::from(sample_rate) / 1000) as usize
+    }
+}
+
+/// Why speech failed (a stop by the listener is not a failure: see [`Spoken`]).
+#[derive(Debug, thiserror::Error)]
+pub enum SpeakError {
+    #[error(transparent)]
+    Espeak(#[from] EspeakError),
+    #[error("writing speech: {0}")]
+    Sink(SinkError),
+    #[error("the voice pack has no clips for {missing:?} and espeak-ng is not available")]
+    NotInPack { missing: Vec<String> },
+}
+
+/// How an utterance went: where each token landed, and whether it was said to the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spoken {
+    pub spans: Vec<Span>,
+    pub finished: bool,
+}
+
+/// espeak-ng with its parameters.
+#[derive(Debug, Clone)]
+pub struct EspeakVoice {
+    pub espeak: Espeak,
+    pub params: EspeakParams,
+    pub timing: Timing,
+}
+
+/// Something that can say a [`Script`].
+#[derive(Debug, Clone)]
+pub enum Voice {
+    Espeak(EspeakVoice),
+    /// A recorded pack; utterances it cannot fully say (free text, prompts with arguments
+    /// or without a clip) are said whole by the espeak-ng fallback, so one utterance never
+    /// mixes voices.
+    Pack {
+        pack: Box<VoicePack>,
+        timing: Timing,
+        fallback: Option<EspeakVoice>,
+    },
+}
+
+impl Voice {
+    /// espeak-ng with default parameters.
+    pub fn espeak() -> Result<Voice, EspeakError> {
+        Ok(Voice::Espeak(EspeakVoice {
+            espeak: Espeak::new()?,
+            params: EspeakParams::default(),
+            timing: Timing::default(),
+        }))
+    }
+
+    /// The pack in `dir` (validated) with espeak-ng as fallback for what it lacks.
+    pub fn pack(dir: &Path) -> Result<Voice, PackError> {
+        let pack = VoicePack::load(dir)?;
+        let fallback = Espeak::new().ok().map(|espeak| EspeakVoice {
+            espeak,
+            params: EspeakParams::default(),
+            timing: Timing::default(),
+        });
+        Ok(Voice::Pack {
+            pack: Box::new(pack),
+            timing: Timing::default(),
+            fallback,
+        })
+    }
+
+    /// The pack in `dir` if it validates, else espeak-ng together with the reason the
+    /// pack was refused (to show or log: the code is still spoken).
+    pub fn pack_or_espeak(dir: &Path) -> Result<(Voice, Option<PackError>), EspeakError> {
+        match Voice::pack(dir) {
+            Ok(voice) => Ok((voice, None)),
+            Err(refused) => {
+                tracing::warn!("{refused}; falling back to espeak-ng");
+                Ok((Voice::espeak()?, Some(refused)))
+            }
+        }
+    }
+
+    /// The sample rate of everything this voice produces.
+    pub fn sample_rate(&self) -> u32 {
+        match self {
+            Voice::Espeak(voice) => voice.espeak.sample_rate(),
+            Voice::Pack { .. } => PACK_SAMPLE_RATE,
+        }
+    }
+
+    /// Says the script into `sink`, chunk by chunk as it is made. A sink that answers
+    /// [`SinkError::Stopped`] ends speech at once (`finished: false`).
+    pub fn speak(&mut self, script: &Script, sink: &mut dyn Sink) -> Result<Spoken, SpeakError> {
+        let outcome = match self {
+            Voice::Espeak(voice) => speak_espeak(voice, script, sink),
+            Voice::Pack {
+                pack,
+                timing,
+                fallback,
+            } => {
+                let missing = missing_clips(pack, script);
+                if missing.is_empty() {
+                    speak_pack(pack, *timing, script, sink)
+                } else if let Some(voice) = fallback {
+                    tracing::debug!(?missing, "pack lacks clips; using espeak-ng");
+                    speak_espeak(voice, script, sink)
+                } else {
+                    return Err(SpeakError::NotInPack { missing });
+                }
+            }
+        };
+        match outcome {
+            Ok(spans) => Ok(Spoken {
+                spans,
+                finished: true,
+            }),
+            Err(Failure::Stopped(spans)) => Ok(Spoken {
+                spans,
+                finished: false,
+            }),
+            Err(Failure::Error(error)) => Err(error),
+        }
+    }
+}
+
+enum Failure {
+    Stopped(Vec<Span>),
+    Error(SpeakError),
+}
+
+fn sink_failure(error: SinkError, joiner: Joiner<'_>) -> Failure {
+    match error {
+        SinkError::Stopped => Failure::Stopped(joiner.into_spans()),
+        other => Failure::Error(SpeakError::Sink(other)),
+    }
+}
+
+fn missing_clips(pack: &VoicePack, script: &Script) -> Vec<String> {
+    let mut missing = Vec::new();
+    for token in &script.tokens {
+        match token {
+            Token::Pause(_) => {}
+            Token::Text(text) => missing.push(format!("text {text:?}")),
+            Token::Prompt { id, fixed: false, .. } => missing.push(format!("{id} (arguments)")),
+            _ => {
+                let id = token.clip_id().expect("digits and fixed prompts have clip ids");
+                if !pack.has_clip(&id) || pack.lang != script.settings.lang {
+                    missing.push(id.into_owned());
+                }
+            }
+        }
+    }
+    missing
+}
+
+fn speak_espeak(
+    voice: &EspeakVoice,
+    script: &Script,
+    sink: &mut dyn Sink,
+) -> Result<Vec<Span>, Failure> {
+    let rate = script.settings.rate;
+    let sample_rate = voice.espeak.sample_rate();
+    let name = voice
+        .params
+        .voice
+        .clone()
+        .unwrap_or_else(|| script.settings.lang.code().to_owned());
+    let wpm = voice.params.wpm_at(rate);
+    let mut joiner = Joiner::new(sink, Timing::samples(voice.timing.fade_ms, sample_rate));
+    for (index, token) in script.tokens.iter().enumerate() {
+        if let Token::Pause(pause) = token {
+            let samples = Timing::samples(voice.timing.pause_ms(*pause, rate), sample_rate);
+            if let Err(error) = joiner.pause(index, samples) {
+                return Err(sink_failure(error, joiner));
+            }
+            continue;
+        }
+        let text = token.espeak_text().expect("only pauses have no text");
+        joiner.begin();
+        let mut sink_error = None;
+        let result = voice
+            .espeak
+            .synthesize(&name, wpm, &voice.params, &text, &mut |chunk| {
+                match joiner.push(chunk) {
+                    Ok(()) => true,
+                    Err(error) => {
+                        sink_error = Some(error);
+                        false
+                    }
+                }
+            });
+        if let Some(error) = sink_error {
+            return Err(sink_failure(error, joiner));
+        }
+        if let Err(error) = result {
+            return Err(Failure::Error(error.into()));
+        }
+        if let Err(error) = joiner.end(index) {
+            return Err(sink_failure(error, joiner));
+        }
+    }
+    Ok(joiner.into_spans())
+}
+
+fn speak_pack(
+    pack: &mut VoicePack,
+    timing: Timing,
+    script: &Script,
+    sink: &mut dyn Sink,
+) -> Result<Vec<Span>, Failure> {
+    let rate = script.settings.rate;
+    let mut joiner = Joiner::new(sink, Timing::samples(timing.fade_ms, PACK_SAMPLE_RATE));
+    for (index, token) in script.tokens.iter().enumerate() {
+        let result = match token {
+            Token::Pause(pause) => joiner.pause(
+                index,
+                Timing::samples(timing.pause_ms(*pause, rate), PACK_SAMPLE_RATE),
+            ),
+            _ => {
+                let id = token.clip_id().expect("checked by missing_clips");
+                let clip = pack.clip(&id, rate).expect("checked by missing_clips");
+                joiner.begin();
+                joiner.push(clip).and_then(|()| joiner.end(index))
+            }
+        };
+        if let Err(error) = result {
+            return Err(sink_failure(error, joiner));
+        }
+    }
+    Ok(joiner.into_spans())
+}

@@ -1,0 +1,407 @@
+//! Stage 2, pure: an [`Utterance`] in the listener's [`Settings`] → a [`Script`] of
+//! [`Token`]s (digit words, prompt texts, free text and typed pauses).
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use crate::{Grouping, Lang, Rate};
+
+/// The listener's speech settings, given when an utterance is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Settings {
+    pub lang: Lang,
+    pub grouping: Grouping,
+    pub rate: Rate,
+}
+
+/// Where a pause sits; its length comes from the voice's timing and the rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pause {
+    /// Between two digits of one group of a code.
+    Digit,
+    /// Between two groups of a code.
+    Group,
+    /// Between two digits of one group of a serial number (slower).
+    SerialDigit,
+    /// Between two groups of a serial number (slower).
+    SerialGroup,
+    /// Between two parts of an utterance (e.g. after "Din kode er").
+    Part,
+}
+
+/// One thing to say, or a pause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token {
+    /// A digit of a code or serial number, with its word in the listener's language.
+    Digit { digit: u8, word: &'static str },
+    /// A catalogue prompt rendered to text. `fixed` is true when it has no arguments, so a
+    /// voice pack may hold a recording of it (clip id = prompt id).
+    Prompt {
+        id: String,
+        text: String,
+        fixed: bool,
+    },
+    /// Free text, only a synthesizer can say it.
+    Text(String),
+    Pause(Pause),
+}
+
+impl Token {
+    /// The voice-pack clip that says this token, if a pack can hold one.
+    pub fn clip_id(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Token::Digit { digit, .. } => Some(Cow::Owned(digit_clip_id(*digit))),
+            Token::Prompt {
+                id, fixed: true, ..
+            } => Some(Cow::Borrowed(id)),
+            Token::Prompt { .. } | Token::Text(_) | Token::Pause(_) => None,
+        }
+    }
+
+    /// What espeak-ng is given to say this token (a digit as its numeral, so the voice's
+    /// own number rules pronounce it), or `None` for a pause.
+    pub fn espeak_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Token::Digit { digit, .. } => Some(Cow::Owned(digit.to_string())),
+            Token::Prompt { text, .. } | Token::Text(text) => Some(Cow::Borrowed(text)),
+            Token::Pause(_) => None,
+        }
+    }
+}
+
+/// The clip id of a digit in a voice pack: `digit-0` … `digit-9`.
+pub fn digit_clip_id(digit: u8) -> String {
+    format!("digit-{digit}")
+}
+
+/// A rendered utterance: the tokens and the settings they were rendered for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Script {
+    pub settings: Settings,
+    pub tokens: Vec<Token>,
+}
+
+impl Script {
+    /// The words on one line: digits separated by spaces, groups by `" | "`, parts of the
+    /// utterance by `" || "` (e.g. `Din kode er || fire otte to | nul syv ni`).
+    pub fn words_line(&self) -> String {
+        let mut line = String::new();
+        for token in &self.tokens {
+            match token {
+                Token::Digit { word, .. } => line.push_str(word),
+                Token::Prompt { text, .. } | Token::Text(text) => line.push_str(text),
+                Token::Pause(Pause::Digit | Pause::SerialDigit) => line.push(' '),
+                Token::Pause(Pause::Group | Pause::SerialGroup) => line.push_str(" | "),
+                Token::Pause(Pause::Part) => line.push_str(" || "),
+            }
+        }
+        line
+    }
+
+    /// A stable, one-token-per-line listing for golden files.
+    pub fn debug_listing(&self) -> String {
+        let mut out = String::new();
+        for token in &self.tokens {
+            match token {
+                Token::Digit { digit, word } => writeln!(out, "digit {digit} {word}"),
+                Token::Prompt { id, text, fixed } => {
+                    let kind = if *fixed { "prompt" } else { "prompt(args)" };
+                    writeln!(out, "{kind} {id}: {text}")
+                }
+                Token::Text(text) => writeln!(out, "text {text}"),
+                Token::Pause(pause) => writeln!(out, "pause {pause:?}"),
+            }
+            .expect("writing to a String cannot fail");
+        }
+        out
+    }
+}
+
+/// Why an utterance could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("code {code:?}: {problem}")]
+    BadCode { code: String, problem: &'static str },
+    #[error("serial number {serial:?}: {problem}")]
+    BadSerial {
+        serial: String,
+        problem: &'static str,
+    },
+    #[error(transparent)]
+    Prompt(#[from] crate::PromptError),
+}
+
+/// The longest code or serial number read aloud.
+pub const MAX_DIGITS: usize = 32;
+
+/// How many digits each group of an `len`-digit code has. Threes avoids a lone last digit
+/// (7 → 3+2+2); Pairs puts an odd digit in the last group (7 → 2+2+3).
+pub fn group_sizes(len: usize, grouping: Grouping) -> Vec<usize> {
+    match grouping {
+        Grouping::Single => vec![1; len],
+        Grouping::Threes => groups_of(len, 3),
+        Grouping::Pairs => {
+            if len <= 3 {
+                return vec![len];
+            }
+            let mut sizes = vec![2; len / 2];
+            if len % 2 == 1 {
+                *sizes.last_mut().expect("len > 3") = 3;
+            }
+            sizes
+        }
+    }
+}
+
+/// Groups of `size` (3 or 4), with a short tail split evenly so no group has one digit.
+fn groups_of(len: usize, size: usize) -> Vec<usize> {
+    if len <= size {
+        return vec![len];
+    }
+    let mut sizes = vec![size; len / size];
+    match len % size {
+        0 => {}
+        1 => {
+            // 7 → 3+2+2, 9 (fours) → 4+3+2.
+            let last = sizes.pop().expect("len > size");
+            sizes.push(last - (last + 1) / 2 + 1);
+            sizes.push((last + 1) / 2);
+        }
+        rest => sizes.push(rest),
+    }
+    sizes
+}
+
+/// The code split the way it is read aloud (and shown): `"482079"` → `["482", "079"]`.
+pub fn group_code(code: &str, grouping: Grouping) -> Vec<&str> {
+    split(code, &group_sizes(code.len(), grouping))
+}
+
+/// Serial numbers are read in fours when they divide evenly, otherwise in threes.
+pub fn serial_group_sizes(len: usize) -> Vec<usize> {
+    if len % 4 == 0 {
+        groups_of(len, 4)
+    } else {
+        groups_of(len, 3)
+    }
+}
+
+fn split<'a>(text: &'a str, sizes: &[usize]) -> Vec<&'a str> {
+    let mut rest = text;
+    sizes
+        .iter()
+        .map(|&size| {
+            let (head, tail) = rest.split_at(size);
+            rest = tail;
+            head
+        })
+        .collect()
+}
+
+fn check_digits(text: &str) -> Result<(), &'static str> {
+    if text.is_empty() {
+        Err("is empty")
+    } else if !text.bytes().all(|b| b.is_ascii_digit()) {
+        Err("may only contain the digits 0-9")
+    } else if text.len() > MAX_DIGITS {
+        Err("is longer than 32 digits")
+    } else {
+        Ok(())
+    }
+}
+
+/// Tokens for a code, digit by digit in the listener's grouping.
+pub fn code_tokens(code: &str, settings: Settings) -> Result<Vec<Token>, RenderError> {
+    check_digits(code).map_err(|problem| RenderError::BadCode {
+        code: code.to_owned(),
+        problem,
+    })?;
+    let sizes = group_sizes(code.len(), settings.grouping);
+    Ok(digit_tokens(
+        code,
+        &sizes,
+        settings.lang,
+        Pause::Digit,
+        Pause::Group,
+    ))
+}
+
+/// Tokens for a serial number (spaces and hyphens ignored), slowly in groups of 3 or 4.
+pub fn serial_tokens(serial: &str, settings: Settings) -> Result<Vec<Token>, RenderError> {
+    let digits: String = serial
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .collect();
+    check_digits(&digits).map_err(|problem| RenderError::BadSerial {
+        serial: serial.to_owned(),
+        problem,
+    })?;
+    let sizes = serial_group_sizes(digits.len());
+    Ok(digit_tokens(
+        &digits,
+        &sizes,
+        settings.lang,
+        Pause::SerialDigit,
+        Pause::SerialGroup,
+    ))
+}
+
+fn digit_tokens(
+    digits: &str,
+    sizes: &[usize],
+    lang: Lang,
+    within: Pause,
+    between: Pause,
+) -> Vec<Token> {
+    let words = lang.digit_words();
+    let mut tokens = Vec::with_capacity(digits.len() * 2);
+    for (g, group) in split(digits, sizes).into_iter().enumerate() {
+        if g > 0 {
+            tokens.push(Token::Pause(between));
+        }
+        for (i, byte) in group.bytes().enumerate() {
+            if i > 0 {
+                tokens.push(Token::Pause(within));
+            }
+            let digit = byte - b'0';
+            tokens.push(Token::Digit {
+                digit,
+                word: words[usize::from(digit)],
+            });
+        }
+    }
+    tokens
+}
+
+/// Reads digit words back into digits (the inverse of [`code_tokens`]), for checks.
+pub fn digits_of(tokens: &[Token], lang: Lang) -> String {
+    let words = lang.digit_words();
+    tokens
+        .iter()
+        .filter_map(|token| match token {
+            Token::Digit { word, .. } => words
+                .iter()
+                .position(|w| w == word)
+                .map(|d| char::from(b'0' + d as u8)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn settings(lang: Lang, grouping: Grouping) -> Settings {
+        Settings {
+            lang,
+            grouping,
+            rate: Rate::Normal,
+        }
+    }
+
+    fn line(code: &str, lang: Lang, grouping: Grouping) -> String {
+        let tokens = code_tokens(code, settings(lang, grouping)).unwrap();
+        Script {
+            settings: settings(lang, grouping),
+            tokens,
+        }
+        .words_line()
+    }
+
+    #[test]
+    fn danish_code_in_threes() {
+        assert_eq!(
+            line("482079", Lang::Da, Grouping::Threes),
+            "fire otte to | nul syv ni"
+        );
+    }
+
+    #[test]
+    fn every_digit_has_its_word() {
+        assert_eq!(
+            line("0123456789", Lang::Da, Grouping::Single),
+            "nul | en | to | tre | fire | fem | seks | syv | otte | ni"
+        );
+        assert_eq!(
+            line("0123456789", Lang::En, Grouping::Single),
+            "zero | one | two | three | four | five | six | seven | eight | nine"
+        );
+    }
+
+    #[test]
+    fn english_pairs() {
+        assert_eq!(
+            line("482079", Lang::En, Grouping::Pairs),
+            "four eight | two zero | seven nine"
+        );
+    }
+
+    #[test]
+    fn group_sizes_never_leave_a_lone_digit() {
+        assert_eq!(group_sizes(6, Grouping::Threes), [3, 3]);
+        assert_eq!(group_sizes(7, Grouping::Threes), [3, 2, 2]);
+        assert_eq!(group_sizes(8, Grouping::Threes), [3, 3, 2]);
+        assert_eq!(group_sizes(10, Grouping::Threes), [3, 3, 2, 2]);
+        assert_eq!(group_sizes(7, Grouping::Pairs), [2, 2, 3]);
+        assert_eq!(group_sizes(3, Grouping::Pairs), [3]);
+        assert_eq!(group_sizes(4, Grouping::Single), [1, 1, 1, 1]);
+        assert_eq!(serial_group_sizes(12), [4, 4, 4]);
+        assert_eq!(serial_group_sizes(10), [3, 3, 2, 2]);
+        assert_eq!(serial_group_sizes(9), [3, 3, 3]);
+    }
+
+    #[test]
+    fn group_code_splits_for_the_screen() {
+        assert_eq!(group_code("482079", Grouping::Threes), ["482", "079"]);
+    }
+
+    #[test]
+    fn bad_codes_are_named() {
+        let err = code_tokens("48a079", Settings::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "code \"48a079\": may only contain the digits 0-9"
+        );
+        assert!(code_tokens("", Settings::default()).is_err());
+        assert!(serial_tokens("12-34-x", Settings::default()).is_err());
+    }
+
+    #[test]
+    fn serials_ignore_separators_and_pause_longer() {
+        let tokens = serial_tokens("1234-5678", Settings::default()).unwrap();
+        assert_eq!(digits_of(&tokens, Lang::Da), "12345678");
+        assert!(tokens.contains(&Token::Pause(Pause::SerialGroup)));
+        assert!(!tokens.contains(&Token::Pause(Pause::Group)));
+    }
+
+    proptest! {
+        #[test]
+        fn digit_words_read_back_give_the_code(
+            code in "[0-9]{6,10}",
+            lang in prop_oneof![Just(Lang::Da), Just(Lang::En)],
+            grouping in prop_oneof![Just(Grouping::Threes), Just(Grouping::Pairs), Just(Grouping::Single)],
+        ) {
+            let tokens = code_tokens(&code, settings(lang, grouping)).unwrap();
+            prop_assert_eq!(digits_of(&tokens, lang), code.clone());
+            // Groups have 1–3 digits (2–3 unless Single) and pauses alternate with words.
+            let groups = group_sizes(code.len(), grouping);
+            prop_assert_eq!(groups.iter().sum::<usize>(), code.len());
+            if grouping != Grouping::Single {
+                prop_assert!(groups.iter().all(|&g| (2..=3).contains(&g)));
+            }
+            for pair in tokens.windows(2) {
+                let pauses = pair.iter().filter(|t| matches!(t, Token::Pause(_))).count();
+                prop_assert_eq!(pauses, 1);
+            }
+        }
+
+        #[test]
+        fn serials_read_back(serial in "[0-9]{1,20}") {
+            let tokens = serial_tokens(&serial, Settings::default()).unwrap();
+            prop_assert_eq!(digits_of(&tokens, Lang::Da), serial.clone());
+            prop_assert!(serial_group_sizes(serial.len()).iter().all(|&g| g <= 4));
+        }
+    }
+}
