@@ -1,2 +1,17 @@
 //! The audio code reader itself: a pure state machine (keys, timers, power, headphones →
-//! screen + speech) with its hardware behind traits. Filled in by the device issue.
+//! screen + speech) with its hardware behind traits.
+//!
+//! Code map: [`keys`] (keypad and key filter) → [`core`] (the state machine) → [`screen`]
+//! (what is shown, as a value).
+//!
+//! Architecture invariant: [`core`], [`keys`] and [`screen`] do no I/O and read no clock.
+
+pub mod core;
+pub mod keys;
+pub mod screen;
+
+pub use crate::core::{
+    Channel, Config, Device, Effect, Event, Now, Record, Settings, Speech, Token,
+};
+pub use keys::{Edge, Key, KeyFilter};
+pub use screen::{Fault, Notice, Screen, Silence, Status, View};

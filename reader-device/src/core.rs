@@ -1,0 +1,922 @@
+//! The device core: a pure state machine. Events (keys, ticks, headphones, battery,
+//! power, storage and audio results) go in with the time; effects (draw, say, stop,
+//! persist, power off) come out. It never touches hardware, clocks or files.
+//!
+//! Architecture invariant: a code is only shown for the time step it belongs to, and only
+//! spoken through headphones unless the user turned the speaker on (EN 301 549 5.1.3.9).
+
+use otp::{Hotp, Totp};
+use speech::{Grouping, Lang, Part, Rate, Utterance};
+use zeroize::Zeroizing;
+
+use crate::keys::{Column, Edge, Key, KeyFilter};
+use crate::screen::{Fault, Notice, Screen, Silence, Status, View};
+
+/// 2024-01-01T00:00:00Z: an RTC that reads earlier than this has lost its time.
+pub const EARLIEST_TRUSTED_UNIX: u64 = 1_704_067_200;
+
+/// The choices of the double-strike window the menu cycles through, in milliseconds.
+pub const DOUBLE_STRIKE_STEPS: [u64; 5] = [0, 250, 500, 750, 1000];
+
+/// The time, passed into every call: a monotonic clock for key timing and timeouts, and
+/// the wall clock (from the RTC) for codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Now {
+    pub mono_ms: u64,
+    pub unix_ms: u64,
+}
+
+impl Now {
+    pub fn unix_secs(self) -> u64 {
+        self.unix_ms / 1000
+    }
+}
+
+/// Fixed behaviour, from the config file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Edges of one key closer than this are switch bounce (default 30 ms).
+    pub debounce_ms: u64,
+    /// A shown code is cleared after this many seconds even if its step lasts longer
+    /// (and HOTP codes, which have no step, always).
+    pub code_timeout_s: u64,
+    /// Switch off after this many seconds without a key press; `None` never (WCAG 2.2.1).
+    pub auto_off_s: Option<u64>,
+    /// Warn this many seconds before the automatic switch-off (WCAG 2.2.1: at least 20).
+    pub auto_off_warning_s: u64,
+    /// Holding the function key this long switches the device off.
+    pub power_off_hold_ms: u64,
+    /// The volume at every power on (5.1.3.13), 1..=`max_volume`.
+    pub default_volume: u8,
+    pub max_volume: u8,
+    pub battery_low_percent: u8,
+    /// At or below this the device says so and switches off before the power fails.
+    pub battery_critical_percent: u8,
+    /// A wall clock that falls behind the monotonic clock by more than this is untrusted.
+    pub clock_jump_tolerance_s: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            debounce_ms: 30,
+            code_timeout_s: 60,
+            auto_off_s: Some(180),
+            auto_off_warning_s: 30,
+            power_off_hold_ms: 2000,
+            default_volume: 4,
+            max_volume: 10,
+            battery_low_percent: 15,
+            battery_critical_percent: 3,
+            clock_jump_tolerance_s: 5,
+        }
+    }
+}
+
+/// The user's choices, kept across power cycles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    pub lang: Lang,
+    pub grouping: Grouping,
+    pub rate: Rate,
+    /// The double-strike window (5.8), one of [`DOUBLE_STRIKE_STEPS`].
+    pub double_strike_ms: u64,
+    pub invert: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            lang: Lang::Da,
+            grouping: Grouping::Threes,
+            rate: Rate::Normal,
+            double_strike_ms: 0,
+            invert: false,
+        }
+    }
+}
+
+/// Everything that must survive a power cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Record {
+    pub settings: Settings,
+    /// HOTP devices: the next counter not yet used. A code is shown only after the
+    /// record with the counter past it is saved.
+    pub hotp_next: Option<u64>,
+    /// The latest wall time (Unix seconds) the device has trusted; an RTC reading earlier
+    /// than this means the clock went backwards.
+    pub clock_mark: u64,
+}
+
+/// The one-time-code generator the device was provisioned with.
+#[derive(Debug, Clone)]
+pub enum Token {
+    Totp(Totp),
+    Hotp(Hotp),
+}
+
+/// Something that happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Power came on (boot).
+    PowerOn,
+    /// Power is going away (shutdown requested by the system).
+    PowerOff,
+    /// A raw key edge; the core debounces it.
+    Key(Key, Edge),
+    /// Time passes; the shell sends this a few times a second.
+    Tick,
+    /// Headphones plugged in (`true`) or out.
+    Headphones(bool),
+    /// The battery's charge in percent.
+    Battery(u8),
+    /// The last [`Effect::Persist`] reached storage.
+    Saved,
+    /// The last [`Effect::Persist`] failed.
+    SaveFailed,
+    /// Audio works again (`None`) or why it does not.
+    Audio(Option<Silence>),
+}
+
+/// Where speech goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// Private listening through the 3.5 mm jack.
+    Headphones,
+    /// The built-in speaker: never codes unless the user turned it on.
+    Speaker,
+}
+
+/// An utterance with the listener's settings, ready for the speech crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Speech {
+    pub utterance: Utterance,
+    pub channel: Channel,
+    pub lang: Lang,
+    pub grouping: Grouping,
+    pub rate: Rate,
+    /// 1..=max volume.
+    pub volume: u8,
+}
+
+/// Something the shell must do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Draw(Screen),
+    /// Stop what is being said and say this instead.
+    Say(Speech),
+    StopSpeaking,
+    /// Write this record crash-safely, then send [`Event::Saved`] or [`Event::SaveFailed`].
+    Persist(Record),
+    /// Switch the screen and audio off (after this speech has been said).
+    PowerOff,
+}
+
+/// What the keys do now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Off,
+    /// On; digit keys make (or repeat) a code.
+    Idle,
+    /// After the function key: the next digit is a setting. `held_since` while the key is
+    /// still down (hold-and-press), `None` once released (sticky, EN 301 549 5.9).
+    Function {
+        held_since: Option<u64>,
+    },
+    /// The function key twice: the settings menu.
+    Menu,
+    /// Keys say what they do instead of doing it; `armed` after the function key.
+    KeyHelp {
+        armed: bool,
+    },
+    /// The serial number is shown and spoken; digits repeat it.
+    Activation,
+    /// Waiting for storage to confirm that HOTP `counter` is used up.
+    Reserving {
+        counter: u64,
+    },
+}
+
+/// A code on the screen. Its digits are wiped from memory when it goes.
+#[derive(Debug)]
+struct Shown {
+    digits: Zeroizing<String>,
+    /// The TOTP step it belongs to (HOTP codes have none).
+    step: Option<u64>,
+    shown_mono_ms: u64,
+}
+
+/// The audio code reader's brain. See the module docs.
+#[derive(Debug)]
+pub struct Device {
+    config: Config,
+    token: Option<Token>,
+    serial: String,
+    record: Record,
+    mode: Mode,
+    keys: KeyFilter,
+    volume: u8,
+    speaker_on: bool,
+    headphones: bool,
+    battery: Option<u8>,
+    battery_warned: bool,
+    silence: Option<Silence>,
+    clock_wrong: bool,
+    storage_failed: bool,
+    /// The last wall/monotonic reading, to see the wall clock jump backwards.
+    last_now: Option<Now>,
+    shown: Option<Shown>,
+    notice: Option<Notice>,
+    last_message: Option<Utterance>,
+    last_activity_ms: u64,
+    auto_off_warned: bool,
+    drawn: Option<Screen>,
+}
+
+impl Device {
+    /// A device that is switched off; send [`Event::PowerOn`] (or press the function key).
+    pub fn new(config: Config, serial: String, token: Option<Token>, record: Record) -> Self {
+        let keys = KeyFilter::new(config.debounce_ms, record.settings.double_strike_ms);
+        let volume = config.default_volume;
+        Device {
+            config,
+            token,
+            serial,
+            record,
+            mode: Mode::Off,
+            keys,
+            volume,
+            speaker_on: false,
+            headphones: false,
+            battery: None,
+            battery_warned: false,
+            silence: None,
+            clock_wrong: false,
+            storage_failed: false,
+            last_now: None,
+            shown: None,
+            notice: None,
+            last_message: None,
+            last_activity_ms: 0,
+            auto_off_warned: false,
+            drawn: None,
+        }
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.mode != Mode::Off
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.record.settings
+    }
+
+    pub fn record(&self) -> Record {
+        self.record
+    }
+
+    pub fn volume(&self) -> u8 {
+        self.volume
+    }
+
+    /// Whether the user has chosen to hear codes through the speaker.
+    pub fn speaker_on(&self) -> bool {
+        self.speaker_on
+    }
+
+    pub fn headphones(&self) -> bool {
+        self.headphones
+    }
+
+    /// What the screen shows now.
+    pub fn screen(&self) -> Screen {
+        let view = match self.mode {
+            Mode::Off => View::Off,
+            Mode::Function { .. } => View::Function,
+            Mode::Menu => View::Menu,
+            Mode::KeyHelp { .. } => View::KeyHelp,
+            Mode::Activation => View::Activation {
+                serial: self.serial.clone(),
+            },
+            Mode::Reserving { .. } => View::Working,
+            Mode::Idle => match (&self.shown, self.fault()) {
+                (Some(shown), _) => View::Code {
+                    digits: shown.digits.to_string(),
+                },
+                (None, Some(fault)) => View::Fault(fault),
+                (None, None) => View::Ready,
+            },
+        };
+        Screen {
+            view,
+            notice: self.notice.filter(|_| self.is_on()),
+            status: Status {
+                headphones: self.headphones,
+                speaker_on: self.speaker_on,
+                battery_percent: self.battery,
+                volume: self.volume,
+                silence: self.silence,
+            },
+            lang: self.record.settings.lang,
+            grouping: self.record.settings.grouping,
+            invert: self.record.settings.invert,
+        }
+    }
+
+    /// Handles one event at time `now` and returns what the shell must do, in order.
+    pub fn handle(&mut self, event: Event, now: Now) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if self.is_on() {
+            self.check_clock(now, &mut out);
+            self.expire_code(now, &mut out);
+        }
+        let event = match event {
+            Event::Key(key, edge) => match self.keys.feed(key, edge, now.mono_ms) {
+                Some(edge) => {
+                    self.key_taken(edge, now, &mut out);
+                    Event::Key(key, edge)
+                }
+                None => return self.finish(out),
+            },
+            other => other,
+        };
+        match (self.mode, event) {
+            // Switched off: the red key or the power supply switches on.
+            (Mode::Off, Event::PowerOn | Event::Key(Key::Function, Edge::Down)) => {
+                self.power_on(now, &mut out)
+            }
+            // Switched off: everything else is ignored, but the battery level is noted.
+            (Mode::Off, Event::Battery(percent)) => self.battery = Some(percent),
+            // Switched off: headphones are noted so the first code after power on is private.
+            (Mode::Off, Event::Headphones(plugged)) => self.headphones = plugged,
+            // Switched off: nothing else matters.
+            (Mode::Off, _) => {}
+            // The system is shutting down.
+            (_, Event::PowerOff) => self.power_off(None, &mut out),
+            // Already on; a second power-on report changes nothing.
+            (_, Event::PowerOn) => {}
+            // Time passes: long hold of the red key, automatic switch-off.
+            (mode, Event::Tick) => self.tick(mode, now, &mut out),
+            // Headphones in or out; unplugging stops speech so it never moves to the speaker.
+            (_, Event::Headphones(plugged)) => self.headphones_changed(plugged, &mut out),
+            // Battery level: warn once when low, switch off safely when critical.
+            (_, Event::Battery(percent)) => self.battery_changed(percent, &mut out),
+            // The HOTP counter is safely used up: now the code may be shown.
+            (Mode::Reserving { counter }, Event::Saved) => self.show_hotp(counter, now, &mut out),
+            // The HOTP counter could not be saved: no code, say why.
+            (Mode::Reserving { .. }, Event::SaveFailed) => {
+                self.storage_failed = true;
+                self.mode = Mode::Idle;
+                self.say(Utterance::prompt("storage-failed"), &mut out);
+            }
+            // A settings save landed.
+            (_, Event::Saved) => {}
+            // A settings save failed: the change holds until power off; say so.
+            (_, Event::SaveFailed) => {
+                self.notice = Some(Notice::SettingsNotSaved);
+                self.say(Utterance::prompt("settings-not-saved"), &mut out);
+            }
+            // Audio lost or back: the status bar says why the device is silent.
+            (_, Event::Audio(silence)) => self.silence = silence,
+            // Releases only matter for the red key in function mode; all else is ignored.
+            (mode, Event::Key(key, Edge::Up)) => self.key_released(mode, key, &mut out),
+            // Busy reserving an HOTP counter: keys wait (speech was stopped).
+            (Mode::Reserving { .. }, Event::Key(_, Edge::Down)) => {}
+            // The red key: start function mode (held or sticky).
+            (Mode::Idle, Event::Key(Key::Function, Edge::Down)) => {
+                self.mode = Mode::Function {
+                    held_since: Some(now.mono_ms),
+                }
+            }
+            // A digit: make a code, or repeat the one shown.
+            (Mode::Idle, Event::Key(_, Edge::Down)) => self.code_key(now, &mut out),
+            // The red key again after releasing it: the settings menu.
+            (Mode::Function { .. }, Event::Key(Key::Function, Edge::Down)) => {
+                self.mode = Mode::Menu;
+                self.guide("menu", &mut out);
+            }
+            // A digit in function mode (held or sticky): one setting, then back to idle.
+            (Mode::Function { .. }, Event::Key(key, Edge::Down)) => {
+                self.mode = Mode::Idle;
+                self.function_key(key, &mut out);
+            }
+            // The red key in the menu: leave it.
+            (Mode::Menu, Event::Key(Key::Function, Edge::Down)) => {
+                self.mode = Mode::Idle;
+                self.guide("function-cancelled", &mut out);
+            }
+            // A digit in the menu: its choice.
+            (Mode::Menu, Event::Key(key, Edge::Down)) => self.menu_key(key, &mut out),
+            // Key help, red key: describe it and arm the way out (function, then 5).
+            (Mode::KeyHelp { .. }, Event::Key(Key::Function, Edge::Down)) => {
+                self.mode = Mode::KeyHelp { armed: true };
+                self.say_key_help(Key::Function, &mut out);
+            }
+            // Key help, function then 5: leave key help.
+            (Mode::KeyHelp { armed: true }, Event::Key(Key::D5, Edge::Down)) => {
+                self.mode = Mode::Idle;
+                self.say(Utterance::prompt("key-help-off"), &mut out);
+            }
+            // Key help, a digit: describe it, do nothing.
+            (Mode::KeyHelp { .. }, Event::Key(key, Edge::Down)) => {
+                self.mode = Mode::KeyHelp { armed: false };
+                self.say_key_help(key, &mut out);
+            }
+            // Activation menu, red key: leave it.
+            (Mode::Activation, Event::Key(Key::Function, Edge::Down)) => {
+                self.mode = Mode::Idle;
+                self.say(Utterance::prompt("menu-closed"), &mut out);
+            }
+            // Activation menu, a digit: say the serial number again.
+            (Mode::Activation, Event::Key(_, Edge::Down)) => self.say_serial(&mut out),
+        }
+        self.finish(out)
+    }
+
+    /// Emits a draw if the screen changed.
+    fn finish(&mut self, mut out: Vec<Effect>) -> Vec<Effect> {
+        let screen = self.screen();
+        if self.drawn.as_ref() != Some(&screen) {
+            self.drawn = Some(screen.clone());
+            out.push(Effect::Draw(screen));
+        }
+        out
+    }
+
+    /// Any accepted key edge: activity, and a press stops speech (5.1.3.5).
+    fn key_taken(&mut self, edge: Edge, now: Now, out: &mut Vec<Effect>) {
+        self.last_activity_ms = now.mono_ms;
+        self.auto_off_warned = false;
+        if edge == Edge::Down && self.is_on() {
+            self.notice = None;
+            out.push(Effect::StopSpeaking);
+        }
+    }
+
+    fn fault(&self) -> Option<Fault> {
+        if self.token.is_none() {
+            Some(Fault::NotProvisioned)
+        } else if self.clock_wrong {
+            Some(Fault::ClockWrong)
+        } else if self.storage_failed {
+            Some(Fault::StorageFailed)
+        } else {
+            None
+        }
+    }
+
+    fn fault_prompt(fault: Fault) -> &'static str {
+        match fault {
+            Fault::ClockWrong => "clock-wrong",
+            Fault::NotProvisioned => "not-provisioned",
+            Fault::StorageFailed => "storage-failed",
+        }
+    }
+
+    fn power_on(&mut self, now: Now, out: &mut Vec<Effect>) {
+        self.mode = Mode::Idle;
+        self.volume = self
+            .config
+            .default_volume
+            .clamp(1, self.config.max_volume.max(1));
+        self.speaker_on = false;
+        self.clock_wrong = false;
+        self.storage_failed = false;
+        self.notice = None;
+        self.last_message = None;
+        self.last_now = None;
+        self.last_activity_ms = now.mono_ms;
+        self.auto_off_warned = false;
+        self.battery_warned = false;
+        self.check_clock(now, out);
+        let greeting = match self.fault() {
+            Some(fault) => Utterance::prompt(Self::fault_prompt(fault)),
+            None => Utterance::prompt("ready"),
+        };
+        self.say(greeting, out);
+        if let Some(percent) = self.battery {
+            self.battery_changed(percent, out);
+        }
+    }
+
+    /// Switches off, saying `announce` first if given (else stopping any speech).
+    fn power_off(&mut self, announce: Option<&str>, out: &mut Vec<Effect>) {
+        if let Some(prompt) = announce {
+            self.say(Utterance::prompt(prompt), out);
+        } else {
+            out.push(Effect::StopSpeaking);
+        }
+        self.clear_code();
+        self.last_message = None;
+        self.mode = Mode::Off;
+        self.keys.reset();
+        out.push(Effect::PowerOff);
+    }
+
+    /// The wall clock must be past 2024 and never run backwards (RTC lost power, or set
+    /// back): a wrong clock makes wrong codes, so it blocks codes until power off.
+    fn check_clock(&mut self, now: Now, out: &mut Vec<Effect>) {
+        let tolerance_ms = self.config.clock_jump_tolerance_s.saturating_mul(1000);
+        let too_early = now.unix_secs() < EARLIEST_TRUSTED_UNIX;
+        let before_mark = now
+            .unix_secs()
+            .saturating_add(self.config.clock_jump_tolerance_s)
+            < self.record.clock_mark;
+        let jumped_back = self.last_now.is_some_and(|last| {
+            let expected = last
+                .unix_ms
+                .saturating_add(now.mono_ms.saturating_sub(last.mono_ms));
+            now.unix_ms.saturating_add(tolerance_ms) < expected
+        });
+        self.last_now = Some(now);
+        if (too_early || before_mark || jumped_back) && !self.clock_wrong {
+            self.clock_wrong = true;
+            if self.shown.is_some() || matches!(self.mode, Mode::Reserving { .. }) {
+                self.clear_code();
+                self.mode = Mode::Idle;
+                self.say(Utterance::prompt("clock-wrong"), out);
+            }
+        }
+    }
+
+    /// Clears a code whose step has passed or that has been shown long enough, and says so.
+    fn expire_code(&mut self, now: Now, out: &mut Vec<Effect>) {
+        let Some(shown) = &self.shown else { return };
+        let step_over = match (&self.token, shown.step) {
+            (Some(Token::Totp(totp)), Some(step)) => totp.step_at(now.unix_secs()) != Ok(step),
+            _ => false,
+        };
+        let timed_out = now.mono_ms.saturating_sub(shown.shown_mono_ms)
+            >= self.config.code_timeout_s.saturating_mul(1000);
+        if step_over || timed_out {
+            self.clear_code();
+            let (notice, prompt) = if step_over {
+                (Notice::CodeExpired, "code-expired")
+            } else {
+                (Notice::CodeCleared, "code-cleared")
+            };
+            self.notice = Some(notice);
+            self.say(Utterance::prompt(prompt), out);
+        }
+    }
+
+    /// Forgets the code: off the screen, out of memory, and out of "repeat last message".
+    fn clear_code(&mut self) {
+        self.shown = None;
+        let had_code = self.last_message.as_ref().is_some_and(|message| {
+            message
+                .parts
+                .iter()
+                .any(|part| matches!(part, Part::Code(_)))
+        });
+        if had_code {
+            self.last_message = None;
+        }
+    }
+
+    fn tick(&mut self, mode: Mode, now: Now, out: &mut Vec<Effect>) {
+        if let Mode::Function {
+            held_since: Some(since),
+        } = mode
+        {
+            if now.mono_ms.saturating_sub(since) >= self.config.power_off_hold_ms {
+                self.notice = Some(Notice::PoweringOff);
+                return self.power_off(Some("powering-off"), out);
+            }
+        }
+        let Some(auto_off_s) = self.config.auto_off_s else {
+            return;
+        };
+        let idle_ms = now.mono_ms.saturating_sub(self.last_activity_ms);
+        let warn_at_ms = auto_off_s
+            .saturating_sub(self.config.auto_off_warning_s)
+            .saturating_mul(1000);
+        if idle_ms >= auto_off_s.saturating_mul(1000) {
+            self.notice = Some(Notice::PoweringOff);
+            self.power_off(Some("powering-off"), out);
+        } else if idle_ms >= warn_at_ms && !self.auto_off_warned {
+            self.auto_off_warned = true;
+            let seconds = auto_off_s.saturating_sub(idle_ms / 1000);
+            self.notice = Some(Notice::AutoOff(seconds));
+            let text = seconds.to_string();
+            self.say(
+                Utterance::default().then_prompt_with("auto-off-warning", &[("seconds", &text)]),
+                out,
+            );
+        }
+    }
+
+    fn headphones_changed(&mut self, plugged: bool, out: &mut Vec<Effect>) {
+        if plugged == self.headphones {
+            return;
+        }
+        self.headphones = plugged;
+        if plugged {
+            self.notice = Some(Notice::HeadphonesIn);
+            self.say(Utterance::prompt("headphones-connected"), out);
+        } else {
+            out.push(Effect::StopSpeaking);
+            self.notice = Some(Notice::HeadphonesOut);
+            self.say(Utterance::prompt("headphones-disconnected"), out);
+        }
+    }
+
+    fn battery_changed(&mut self, percent: u8, out: &mut Vec<Effect>) {
+        self.battery = Some(percent);
+        if percent <= self.config.battery_critical_percent {
+            self.notice = Some(Notice::PoweringOff);
+            self.power_off(Some("battery-critical"), out);
+        } else if percent <= self.config.battery_low_percent && !self.battery_warned {
+            self.battery_warned = true;
+            self.notice = Some(Notice::BatteryLow(percent));
+            let text = percent.to_string();
+            self.say(
+                Utterance::default().then_prompt_with("battery-low", &[("percent", &text)]),
+                out,
+            );
+        } else if percent > self.config.battery_low_percent.saturating_add(5) {
+            self.battery_warned = false;
+        }
+    }
+
+    fn key_released(&mut self, mode: Mode, key: Key, out: &mut Vec<Effect>) {
+        if let (
+            Mode::Function {
+                held_since: Some(_),
+            },
+            Key::Function,
+        ) = (mode, key)
+        {
+            // Released without a digit: function mode stays on (sticky, 5.9).
+            self.mode = Mode::Function { held_since: None };
+            self.guide("function-mode", out);
+        }
+    }
+
+    /// A digit in idle: the code, made fresh or repeated.
+    fn code_key(&mut self, now: Now, out: &mut Vec<Effect>) {
+        if let Some(shown) = &self.shown {
+            let digits = shown.digits.to_string();
+            let message = Utterance::prompt("repeating")
+                .then_prompt("your-code-is")
+                .then_code(&digits);
+            return self.say(message, out);
+        }
+        if let Some(fault) = self.fault() {
+            return self.say(Utterance::prompt(Self::fault_prompt(fault)), out);
+        }
+        match &self.token {
+            Some(Token::Totp(totp)) => {
+                let Ok(step) = totp.step_at(now.unix_secs()) else {
+                    self.clock_wrong = true;
+                    return self.say(Utterance::prompt("clock-wrong"), out);
+                };
+                let code = totp.code_for_step(step).to_string();
+                self.show(code, Some(step), now, out);
+                if now.unix_secs() > self.record.clock_mark {
+                    self.record.clock_mark = now.unix_secs();
+                    out.push(Effect::Persist(self.record));
+                }
+            }
+            Some(Token::Hotp(_)) => {
+                let counter = self.record.hotp_next.unwrap_or(0);
+                self.mode = Mode::Reserving { counter };
+                self.record.hotp_next = Some(counter.saturating_add(1));
+                self.record.clock_mark = self.record.clock_mark.max(now.unix_secs());
+                out.push(Effect::Persist(self.record));
+            }
+            None => {}
+        }
+    }
+
+    fn show_hotp(&mut self, counter: u64, now: Now, out: &mut Vec<Effect>) {
+        self.mode = Mode::Idle;
+        if let Some(Token::Hotp(hotp)) = &self.token {
+            let code = hotp.code(counter).to_string();
+            self.show(code, None, now, out);
+        }
+    }
+
+    fn show(&mut self, digits: String, step: Option<u64>, now: Now, out: &mut Vec<Effect>) {
+        let message = Utterance::prompt("your-code-is").then_code(&digits);
+        self.shown = Some(Shown {
+            digits: Zeroizing::new(digits),
+            step,
+            shown_mono_ms: now.mono_ms,
+        });
+        self.say(message, out);
+    }
+
+    /// The step of the code on screen, if it is a TOTP code (for tests and the simulator).
+    pub fn shown_step(&self) -> Option<u64> {
+        self.shown.as_ref().and_then(|shown| shown.step)
+    }
+
+    /// Says `message`, routing it: codes only through headphones unless the speaker is on;
+    /// otherwise the speaker says only "connect headphones" (5.1.3.9).
+    fn say(&mut self, message: Utterance, out: &mut Vec<Effect>) {
+        let private = message
+            .parts
+            .iter()
+            .any(|part| matches!(part, Part::Code(_)));
+        let (utterance, channel) = if self.headphones {
+            (message.clone(), Channel::Headphones)
+        } else if !private || self.speaker_on {
+            (message.clone(), Channel::Speaker)
+        } else {
+            self.notice = Some(Notice::ConnectHeadphones);
+            (Utterance::prompt("connect-headphones"), Channel::Speaker)
+        };
+        self.last_message = Some(message);
+        let settings = self.record.settings;
+        out.push(Effect::Say(Speech {
+            utterance,
+            channel,
+            lang: settings.lang,
+            grouping: settings.grouping,
+            rate: settings.rate,
+            volume: self.volume,
+        }));
+    }
+
+    /// Says a navigation prompt ("function mode", "menu") that "repeat last message" skips,
+    /// so function + 0 repeats what was said before it.
+    fn guide(&mut self, prompt: &str, out: &mut Vec<Effect>) {
+        let last = self.last_message.take();
+        self.say(Utterance::prompt(prompt), out);
+        self.last_message = last;
+    }
+
+    fn settings_changed(&mut self, spoken: Utterance, notice: Notice, out: &mut Vec<Effect>) {
+        self.keys
+            .set_double_strike_ms(self.record.settings.double_strike_ms);
+        self.notice = Some(notice);
+        self.say(spoken, out);
+        out.push(Effect::Persist(self.record));
+    }
+
+    /// Function key then a digit (held or sticky).
+    fn function_key(&mut self, key: Key, out: &mut Vec<Effect>) {
+        let max = self.config.max_volume.max(1);
+        match (key, key.column()) {
+            // Function + 0: repeat the last message.
+            (Key::D0, _) => match self.last_message.clone() {
+                Some(message) => self.say(message, out),
+                None => self.say(Utterance::prompt("nothing-to-repeat"), out),
+            },
+            (_, Some(Column::Left)) | (_, Some(Column::Right)) => {
+                let up = key.column() == Some(Column::Right);
+                let limit = if up { max } else { 1 };
+                let (level, prompt) = if self.volume == limit {
+                    (self.volume, if up { "volume-max" } else { "volume-min" })
+                } else if up {
+                    (self.volume + 1, "volume-up")
+                } else {
+                    (self.volume - 1, "volume-down")
+                };
+                self.volume = level;
+                self.notice = Some(Notice::Volume(level));
+                let text = level.to_string();
+                self.say(
+                    Utterance::prompt(prompt).then_prompt_with("volume-level", &[("level", &text)]),
+                    out,
+                );
+            }
+            (Key::D2, _) => {
+                let next = match self.record.settings.grouping {
+                    Grouping::Threes => Grouping::Pairs,
+                    Grouping::Pairs => Grouping::Single,
+                    Grouping::Single => Grouping::Threes,
+                };
+                self.record.settings.grouping = next;
+                let prompt = match next {
+                    Grouping::Threes => "grouping-threes",
+                    Grouping::Pairs => "grouping-pairs",
+                    Grouping::Single => "grouping-single",
+                };
+                self.settings_changed(Utterance::prompt(prompt), Notice::Grouping(next), out);
+            }
+            (Key::D5, _) => {
+                self.mode = Mode::KeyHelp { armed: false };
+                self.say(Utterance::prompt("key-help-on"), out);
+            }
+            (Key::D8, _) => {
+                let next = match self.record.settings.rate {
+                    Rate::Slow => Rate::Normal,
+                    Rate::Normal => Rate::Fast,
+                    Rate::Fast => Rate::Slow,
+                };
+                self.record.settings.rate = next;
+                let prompt = match next {
+                    Rate::Slow => "rate-slow",
+                    Rate::Normal => "rate-normal",
+                    Rate::Fast => "rate-fast",
+                };
+                self.settings_changed(Utterance::prompt(prompt), Notice::Rate(next), out);
+            }
+            _ => self.say(Utterance::prompt("not-a-choice"), out),
+        }
+    }
+
+    /// The settings menu (function key twice), then a digit.
+    fn menu_key(&mut self, key: Key, out: &mut Vec<Effect>) {
+        match key {
+            Key::D1 => {
+                self.mode = Mode::Idle;
+                let next = match self.record.settings.lang {
+                    Lang::Da => Lang::En,
+                    Lang::En => Lang::Da,
+                };
+                self.record.settings.lang = next;
+                self.settings_changed(
+                    Utterance::prompt("language-set"),
+                    Notice::Language(next),
+                    out,
+                );
+            }
+            Key::D2 => {
+                self.mode = Mode::Idle;
+                self.speaker_on = !self.speaker_on;
+                let prompt = if self.speaker_on {
+                    "speaker-on"
+                } else {
+                    "speaker-off"
+                };
+                self.notice = Some(Notice::Speaker(self.speaker_on));
+                self.say(Utterance::prompt(prompt), out);
+            }
+            Key::D3 => {
+                self.mode = Mode::Activation;
+                self.say_serial(out);
+            }
+            Key::D4 => {
+                self.mode = Mode::Idle;
+                let current = self.record.settings.double_strike_ms;
+                let next = DOUBLE_STRIKE_STEPS
+                    .iter()
+                    .copied()
+                    .find(|step| *step > current)
+                    .unwrap_or(0);
+                self.record.settings.double_strike_ms = next;
+                let text = next.to_string();
+                let spoken = if next == 0 {
+                    Utterance::prompt("double-strike-off")
+                } else {
+                    Utterance::default().then_prompt_with("double-strike", &[("ms", &text)])
+                };
+                self.settings_changed(spoken, Notice::DoubleStrike(next), out);
+            }
+            Key::D5 => {
+                self.mode = Mode::Idle;
+                self.record.settings.invert = !self.record.settings.invert;
+                let invert = self.record.settings.invert;
+                let prompt = if invert { "invert-on" } else { "invert-off" };
+                self.settings_changed(Utterance::prompt(prompt), Notice::Invert(invert), out);
+            }
+            Key::D9 => {
+                self.notice = Some(Notice::PoweringOff);
+                self.power_off(Some("powering-off"), out);
+            }
+            Key::D0 => self.guide("menu", out),
+            _ => {
+                self.notice = Some(Notice::NotAChoice);
+                self.say(Utterance::prompt("not-a-choice").then_prompt("menu"), out);
+            }
+        }
+    }
+
+    fn say_serial(&mut self, out: &mut Vec<Effect>) {
+        let serial = self.serial.clone();
+        self.say(
+            Utterance::prompt("activation-menu")
+                .then_prompt("serial-number-is")
+                .then_serial(&serial),
+            out,
+        );
+    }
+
+    /// In key help: the key's name and what it does, alone and after the function key.
+    fn say_key_help(&mut self, key: Key, out: &mut Vec<Effect>) {
+        let function = match (key, key.column()) {
+            (Key::Function, _) => "function",
+            (Key::D0, _) => "repeat",
+            (_, Some(Column::Left)) => "volume-down",
+            (_, Some(Column::Right)) => "volume-up",
+            (Key::D2, _) => "grouping",
+            (Key::D5, _) => "key-help",
+            (Key::D8, _) => "rate",
+            _ => "none",
+        };
+        self.say(
+            Utterance::default().then_prompt_with(
+                "key-help-key",
+                &[("key", key.name()), ("function", function)],
+            ),
+            out,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests;

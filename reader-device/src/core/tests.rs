@@ -1,0 +1,609 @@
+//! Unit and property tests of the device core, driven through `handle` only.
+
+use super::*;
+use otp::{Algorithm, Digits, Secret};
+use proptest::prelude::*;
+
+/// 2025-06-01T00:00:05Z, 5 s into a 30 s step.
+const START_UNIX_MS: u64 = 1_748_736_005_000;
+
+fn secret() -> Secret {
+    Secret::new(b"12345678901234567890".to_vec())
+}
+
+fn totp() -> Totp {
+    Totp::mitid(&secret())
+}
+
+/// A device with a simulated clock, recording effects.
+struct Rig {
+    device: Device,
+    now: Now,
+}
+
+impl Rig {
+    fn totp() -> Rig {
+        Rig::with(Some(Token::Totp(totp())), Record::default())
+    }
+
+    fn with(token: Option<Token>, record: Record) -> Rig {
+        let device = Device::new(Config::default(), "KR12345678".into(), token, record);
+        Rig {
+            device,
+            now: Now {
+                mono_ms: 1_000,
+                unix_ms: START_UNIX_MS,
+            },
+        }
+    }
+
+    fn advance(&mut self, ms: u64) {
+        self.now.mono_ms += ms;
+        self.now.unix_ms += ms;
+    }
+
+    fn send(&mut self, event: Event) -> Vec<Effect> {
+        self.device.handle(event, self.now)
+    }
+
+    /// A clean press and release, 100 ms apart, then 200 ms of quiet.
+    fn press(&mut self, key: Key) -> Vec<Effect> {
+        let mut effects = self.send(Event::Key(key, Edge::Down));
+        self.advance(100);
+        effects.extend(self.send(Event::Key(key, Edge::Up)));
+        self.advance(200);
+        effects
+    }
+
+    fn on(&mut self) -> Vec<Effect> {
+        self.send(Event::PowerOn)
+    }
+}
+
+fn spoken(effects: &[Effect]) -> Vec<(Vec<String>, Channel)> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Say(speech) => Some((
+                speech
+                    .utterance
+                    .parts
+                    .iter()
+                    .map(|part| match part {
+                        Part::Prompt { id, args } => {
+                            let args: Vec<_> =
+                                args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                            if args.is_empty() {
+                                id.clone()
+                            } else {
+                                format!("{id}({})", args.join(","))
+                            }
+                        }
+                        Part::Code(code) => format!("code:{code}"),
+                        Part::Serial(serial) => format!("serial:{serial}"),
+                        #[allow(unreachable_patterns)]
+                        _ => "other".into(),
+                    })
+                    .collect(),
+                speech.channel,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ids(effects: &[Effect]) -> Vec<String> {
+    spoken(effects)
+        .into_iter()
+        .flat_map(|(parts, _)| parts)
+        .collect()
+}
+
+fn current_code(rig: &Rig) -> String {
+    totp().code_at(rig.now.unix_secs()).unwrap().to_string()
+}
+
+#[test]
+fn power_on_says_ready_and_a_digit_shows_and_speaks_the_code() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    let effects = rig.on();
+    assert_eq!(ids(&effects), ["ready"]);
+    assert_eq!(rig.device.screen().view, View::Ready);
+    let code = current_code(&rig);
+    let effects = rig.press(Key::D1);
+    assert_eq!(
+        effects[0],
+        Effect::StopSpeaking,
+        "a key press stops speech first"
+    );
+    assert_eq!(
+        spoken(&effects),
+        [(
+            vec!["your-code-is".into(), format!("code:{code}")],
+            Channel::Headphones
+        )]
+    );
+    assert_eq!(
+        rig.device.screen().main_lines(),
+        [format!("{} {}", &code[..3], &code[3..])]
+    );
+    // Pressing again while the code shows repeats it.
+    assert_eq!(
+        ids(&rig.press(Key::D7)),
+        ["repeating", "your-code-is", &format!("code:{code}")]
+    );
+}
+
+#[test]
+fn the_red_key_switches_on() {
+    let mut rig = Rig::totp();
+    assert!(!rig.device.is_on());
+    assert!(
+        ids(&rig.press(Key::D3)).is_empty(),
+        "digits do nothing when off"
+    );
+    assert_eq!(ids(&rig.press(Key::Function)), ["ready"]);
+    assert!(rig.device.is_on());
+}
+
+#[test]
+fn without_headphones_the_speaker_only_asks_for_them() {
+    let mut rig = Rig::totp();
+    rig.on();
+    let effects = rig.press(Key::D1);
+    assert_eq!(
+        spoken(&effects),
+        [(vec!["connect-headphones".into()], Channel::Speaker)]
+    );
+    let screen = rig.device.screen();
+    assert!(
+        matches!(screen.view, View::Code { .. }),
+        "the code is still shown"
+    );
+    assert_eq!(screen.notice, Some(Notice::ConnectHeadphones));
+    // Function + 0 repeats the last message, still privately.
+    rig.press(Key::Function);
+    assert_eq!(
+        spoken(&rig.press(Key::D0)),
+        [(vec!["connect-headphones".into()], Channel::Speaker)]
+    );
+}
+
+#[test]
+fn the_speaker_reads_codes_only_after_the_user_turns_it_on() {
+    let mut rig = Rig::totp();
+    rig.on();
+    // Menu: function twice, then 2.
+    rig.press(Key::Function);
+    assert_eq!(ids(&rig.press(Key::Function)), ["menu"]);
+    assert_eq!(ids(&rig.press(Key::D2)), ["speaker-on"]);
+    let code = current_code(&rig);
+    assert_eq!(
+        spoken(&rig.press(Key::D1)),
+        [(
+            vec!["your-code-is".into(), format!("code:{code}")],
+            Channel::Speaker
+        )]
+    );
+    // A power cycle turns it off again.
+    rig.send(Event::PowerOff);
+    rig.on();
+    assert!(!rig.device.speaker_on());
+}
+
+#[test]
+fn unplugging_headphones_stops_speech() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    rig.press(Key::D1);
+    let effects = rig.send(Event::Headphones(false));
+    assert_eq!(effects[0], Effect::StopSpeaking);
+    assert_eq!(
+        spoken(&effects),
+        [(vec!["headphones-disconnected".into()], Channel::Speaker)]
+    );
+}
+
+#[test]
+fn sticky_and_held_function_mode_change_the_volume() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    assert_eq!(rig.device.volume(), 4);
+    // Sticky: press and release red, then a right-hand key.
+    assert_eq!(ids(&rig.press(Key::Function)), ["function-mode"]);
+    assert_eq!(
+        ids(&rig.press(Key::D9)),
+        ["volume-up", "volume-level(level=5)"]
+    );
+    // Held: red down, 3 down/up, red up: no function-mode prompt.
+    rig.send(Event::Key(Key::Function, Edge::Down));
+    rig.advance(100);
+    let effects = rig.press(Key::D3);
+    assert_eq!(ids(&effects), ["volume-up", "volume-level(level=6)"]);
+    assert!(ids(&rig.send(Event::Key(Key::Function, Edge::Up))).is_empty());
+    rig.advance(200);
+    assert_eq!(rig.device.volume(), 6);
+    // Left-hand keys turn it down, to the minimum and no further.
+    for _ in 0..5 {
+        rig.press(Key::Function);
+        rig.press(Key::D4);
+    }
+    assert_eq!(rig.device.volume(), 1);
+    rig.press(Key::Function);
+    assert_eq!(
+        ids(&rig.press(Key::D7)),
+        ["volume-min", "volume-level(level=1)"]
+    );
+    // Volume resets at power on (5.1.3.13).
+    rig.send(Event::PowerOff);
+    rig.on();
+    assert_eq!(rig.device.volume(), Config::default().default_volume);
+}
+
+#[test]
+fn settings_are_spoken_back_and_persisted() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    rig.press(Key::Function);
+    let effects = rig.press(Key::D8);
+    assert_eq!(ids(&effects), ["rate-fast"]);
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::Persist(r) if r.settings.rate == Rate::Fast)));
+    rig.press(Key::Function);
+    assert_eq!(ids(&rig.press(Key::D2)), ["grouping-pairs"]);
+    rig.press(Key::Function);
+    rig.press(Key::Function);
+    assert_eq!(ids(&rig.press(Key::D1)), ["language-set"]);
+    let effects = rig.press(Key::D1);
+    let Some(Effect::Say(speech)) = effects.iter().find(|e| matches!(e, Effect::Say(_))) else {
+        panic!("no speech")
+    };
+    assert_eq!(
+        (speech.lang, speech.grouping, speech.rate),
+        (Lang::En, Grouping::Pairs, Rate::Fast)
+    );
+    let code = current_code(&rig);
+    assert_eq!(
+        rig.device.screen().main_lines(),
+        [format!("{} {} {}", &code[..2], &code[2..4], &code[4..])]
+    );
+}
+
+#[test]
+fn double_strike_window_is_adjustable_to_a_second() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    for expected in [250, 500, 750, 1000] {
+        // With the window on, presses of the same key must be further apart.
+        rig.advance(1000);
+        rig.press(Key::Function);
+        rig.advance(1000);
+        rig.press(Key::Function);
+        let effects = rig.press(Key::D4);
+        assert_eq!(ids(&effects), [format!("double-strike(ms={expected})")]);
+    }
+    assert_eq!(rig.device.settings().double_strike_ms, 1000);
+    rig.advance(2000);
+    rig.press(Key::D1);
+    // A second press 300 ms after the first is ignored entirely.
+    assert!(rig.press(Key::D1).is_empty());
+    rig.advance(1000);
+    assert_eq!(ids(&rig.press(Key::D1))[0], "repeating");
+}
+
+#[test]
+fn key_bounce_makes_one_press() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    let mut effects = Vec::new();
+    for (edge, delta) in [
+        (Edge::Down, 0),
+        (Edge::Up, 4),
+        (Edge::Down, 3),
+        (Edge::Up, 120),
+        (Edge::Down, 5),
+    ] {
+        rig.advance(delta);
+        effects.extend(rig.send(Event::Key(Key::D2, edge)));
+    }
+    assert_eq!(
+        ids(&effects)
+            .iter()
+            .filter(|id| *id == "your-code-is")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_code_clears_when_its_step_passes_and_the_device_says_so() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    rig.press(Key::D1);
+    let step = rig.device.shown_step().unwrap();
+    rig.advance(24_000);
+    assert!(rig.send(Event::Tick).is_empty(), "still the same step");
+    rig.advance(1_000);
+    let effects = rig.send(Event::Tick);
+    assert_eq!(totp().step_at(rig.now.unix_secs()).unwrap(), step + 1);
+    assert_eq!(ids(&effects), ["code-expired"]);
+    assert_eq!(rig.device.screen().view, View::Ready);
+    // Function + 0 now repeats the expiry, never the old code.
+    rig.press(Key::Function);
+    assert_eq!(ids(&rig.press(Key::D0)), ["code-expired"]);
+}
+
+#[test]
+fn hotp_codes_clear_after_the_timeout() {
+    let mut rig = Rig::with(
+        Some(Token::Hotp(Hotp::new(
+            &secret(),
+            Algorithm::Sha1,
+            Digits::SIX,
+        ))),
+        Record {
+            hotp_next: Some(0),
+            ..Record::default()
+        },
+    );
+    rig.send(Event::Headphones(true));
+    rig.on();
+    let effects = rig.press(Key::D1);
+    assert!(
+        ids(&effects).is_empty(),
+        "nothing shown before the counter is saved"
+    );
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::Persist(r) if r.hotp_next == Some(1))));
+    assert_eq!(rig.device.screen().view, View::Working);
+    assert_eq!(
+        ids(&rig.send(Event::Saved)),
+        ["your-code-is", "code:755224"]
+    );
+    rig.advance(Config::default().code_timeout_s * 1000);
+    assert_eq!(ids(&rig.send(Event::Tick)), ["code-cleared"]);
+    rig.press(Key::D1);
+    assert_eq!(
+        ids(&rig.send(Event::Saved)),
+        ["your-code-is", "code:287082"]
+    );
+    // A failed save shows no code.
+    rig.advance(Config::default().code_timeout_s * 1000);
+    rig.send(Event::Tick);
+    rig.press(Key::D1);
+    assert_eq!(ids(&rig.send(Event::SaveFailed)), ["storage-failed"]);
+    assert_eq!(rig.device.screen().view, View::Fault(Fault::StorageFailed));
+}
+
+#[test]
+fn a_clock_from_before_2024_blocks_codes() {
+    let mut rig = Rig::totp();
+    rig.now.unix_ms = 946_684_800_000; // 2000-01-01, an RTC that lost power
+    rig.send(Event::Headphones(true));
+    assert_eq!(ids(&rig.on()), ["clock-wrong"]);
+    assert_eq!(ids(&rig.press(Key::D1)), ["clock-wrong"]);
+    assert!(rig
+        .device
+        .screen()
+        .text()
+        .starts_with("Uret er forkert\nRing til support"));
+}
+
+#[test]
+fn a_clock_jumping_backwards_clears_the_code_and_blocks_codes() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    rig.press(Key::D1);
+    rig.now.unix_ms -= 60_000;
+    let effects = rig.send(Event::Tick);
+    assert_eq!(ids(&effects), ["clock-wrong"]);
+    assert_eq!(rig.device.screen().view, View::Fault(Fault::ClockWrong));
+    // After a reboot the clock is still behind the saved mark.
+    let record = rig.device.record();
+    assert!(record.clock_mark > rig.now.unix_secs());
+    let mut rebooted = Rig::with(Some(Token::Totp(totp())), record);
+    rebooted.now = rig.now;
+    assert_eq!(ids(&rebooted.on()), ["clock-wrong"]);
+}
+
+#[test]
+fn key_help_describes_keys_until_function_then_5() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    rig.press(Key::Function);
+    assert_eq!(ids(&rig.press(Key::D5)), ["key-help-on"]);
+    assert_eq!(
+        ids(&rig.press(Key::D9)),
+        ["key-help-key(key=9,function=volume-up)"]
+    );
+    assert_eq!(rig.device.volume(), 4, "nothing is acted on");
+    assert_eq!(
+        ids(&rig.press(Key::D5)),
+        ["key-help-key(key=5,function=key-help)"]
+    );
+    assert_eq!(
+        ids(&rig.press(Key::Function)),
+        ["key-help-key(key=function,function=function)"]
+    );
+    assert_eq!(ids(&rig.press(Key::D5)), ["key-help-off"]);
+    assert!(matches!(rig.device.screen().view, View::Ready));
+}
+
+#[test]
+fn activation_menu_repeats_the_serial_until_left() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    rig.press(Key::Function);
+    rig.press(Key::Function);
+    let expected = ["activation-menu", "serial-number-is", "serial:KR12345678"];
+    assert_eq!(ids(&rig.press(Key::D3)), expected);
+    assert_eq!(rig.device.screen().main_lines()[1], "KR12 3456 78");
+    assert_eq!(ids(&rig.press(Key::D0)), expected);
+    assert_eq!(ids(&rig.press(Key::Function)), ["menu-closed"]);
+}
+
+#[test]
+fn menu_reports_a_key_that_is_not_a_choice() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    rig.press(Key::Function);
+    rig.press(Key::Function);
+    assert_eq!(ids(&rig.press(Key::D7)), ["not-a-choice", "menu"]);
+    assert_eq!(ids(&rig.press(Key::Function)), ["function-cancelled"]);
+}
+
+#[test]
+fn holding_the_red_key_switches_off() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    rig.send(Event::Key(Key::Function, Edge::Down));
+    rig.advance(1000);
+    assert!(ids(&rig.send(Event::Tick)).is_empty());
+    rig.advance(1000);
+    let effects = rig.send(Event::Tick);
+    assert_eq!(ids(&effects), ["powering-off"]);
+    assert!(effects.contains(&Effect::PowerOff));
+    assert_eq!(rig.device.screen().view, View::Off);
+}
+
+#[test]
+fn auto_off_warns_first_and_a_key_extends() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    rig.advance(150_000);
+    assert_eq!(
+        ids(&rig.send(Event::Tick)),
+        ["auto-off-warning(seconds=30)"]
+    );
+    rig.press(Key::Function);
+    rig.press(Key::Function);
+    rig.press(Key::Function); // cancel: activity
+    rig.advance(100_000);
+    assert!(rig.send(Event::Tick).iter().all(|e| *e != Effect::PowerOff));
+    rig.advance(80_000);
+    let effects = rig.send(Event::Tick);
+    assert!(effects.contains(&Effect::PowerOff));
+}
+
+#[test]
+fn battery_warns_once_and_switches_off_when_critical() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    assert_eq!(
+        ids(&rig.send(Event::Battery(14))),
+        ["battery-low(percent=14)"]
+    );
+    assert!(ids(&rig.send(Event::Battery(12))).is_empty());
+    let effects = rig.send(Event::Battery(3));
+    assert_eq!(ids(&effects), ["battery-critical"]);
+    assert!(effects.contains(&Effect::PowerOff));
+}
+
+#[test]
+fn a_silent_device_still_shows_the_code_and_why() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    rig.send(Event::Audio(Some(Silence::NoAudioDevice)));
+    rig.press(Key::D1);
+    let text = rig.device.screen().text();
+    let code = current_code(&rig);
+    assert!(
+        text.starts_with(&format!("{} {}", &code[..3], &code[3..])),
+        "{text}"
+    );
+    assert!(text.contains("ingen lyd"), "{text}");
+}
+
+#[test]
+fn without_a_secret_it_says_so() {
+    let mut rig = Rig::with(None, Record::default());
+    assert_eq!(ids(&rig.on()), ["not-provisioned"]);
+    assert_eq!(ids(&rig.press(Key::D1)), ["not-provisioned"]);
+}
+
+/// A random event, with the milliseconds before it.
+fn arb_step() -> impl Strategy<Value = (Event, u64)> {
+    let key = (0usize..11).prop_map(|index| Key::ALL[index]);
+    let edge = any::<bool>().prop_map(|down| if down { Edge::Down } else { Edge::Up });
+    let event = prop_oneof![
+        8 => (key, edge).prop_map(|(key, edge)| Event::Key(key, edge)),
+        3 => Just(Event::Tick),
+        1 => any::<bool>().prop_map(Event::Headphones),
+        1 => (0u8..=100).prop_map(Event::Battery),
+        1 => Just(Event::PowerOn),
+        1 => Just(Event::PowerOff),
+        1 => Just(Event::Saved),
+        1 => Just(Event::SaveFailed),
+        1 => proptest::option::of(Just(Silence::NoAudioDevice)).prop_map(Event::Audio),
+    ];
+    let delay = prop_oneof![4 => 0u64..400, 1 => 0u64..40_000];
+    (event, delay)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Over random event sequences the core never panics, never speaks a code through the
+    /// speaker without the user's opt-in (nor through unplugged headphones), and never
+    /// shows a code for any time step but the current one.
+    #[test]
+    fn random_sequences_keep_codes_private_and_current(
+        steps in proptest::collection::vec((arb_step(), 0u8..20), 1..400),
+        hotp in any::<bool>(),
+    ) {
+        let token = if hotp {
+            Token::Hotp(Hotp::new(&secret(), Algorithm::Sha1, Digits::SIX))
+        } else {
+            Token::Totp(totp())
+        };
+        let mut rig = Rig::with(Some(token), Record { hotp_next: Some(0), ..Record::default() });
+        let mut hotp_shown = std::collections::HashSet::new();
+        for ((event, delay), jump) in steps {
+            rig.advance(delay);
+            // Now and then the wall clock jumps backwards.
+            if jump == 0 {
+                rig.now.unix_ms -= 45_000;
+            }
+            let speaker_allowed = rig.device.speaker_on();
+            let headphones = rig.device.headphones();
+            let effects = rig.send(event);
+            for effect in &effects {
+                match effect {
+                    Effect::Say(speech) if speech.utterance.parts.iter().any(|p| matches!(p, Part::Code(_))) => {
+                        match speech.channel {
+                            Channel::Speaker => prop_assert!(speaker_allowed || rig.device.speaker_on()),
+                            Channel::Headphones => prop_assert!(headphones || rig.device.headphones()),
+                        }
+                    }
+                    Effect::Draw(Screen { view: View::Code { digits }, .. }) if !hotp => {
+                        prop_assert_eq!(digits, &current_code(&rig));
+                    }
+                    Effect::Draw(Screen { view: View::Code { digits }, .. }) if hotp => {
+                        hotp_shown.insert(digits.clone());
+                    }
+                    _ => {}
+                }
+            }
+            if let (View::Code { digits }, false) = (rig.device.screen().view, hotp) {
+                prop_assert_eq!(digits, current_code(&rig));
+            }
+        }
+    }
+}
