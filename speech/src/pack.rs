@@ -145,7 +145,7 @@ impl fmt::Display for Fault {
             Fault::Unreadable { file, error } => write!(f, "{file}: cannot read: {error}"),
             Fault::WrongSampleRate { file, found } => write!(
                 f,
-                "{file}: sample rate {found} Hz, the pack says {PACK_SAMPLE_RATE} Hz"
+                "{file}: sample rate {found} Hz, packs are {PACK_SAMPLE_RATE} Hz"
             ),
             Fault::WrongChannels { file, found } => {
                 write!(f, "{file}: {found} channels, clips must be mono")
