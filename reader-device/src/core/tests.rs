@@ -93,6 +93,7 @@ fn spoken(effects: &[Effect]) -> Vec<(Vec<String>, Channel)> {
 }
 
 fn ids(effects: &[Effect]) -> Vec<String> {
+    assert_in_catalogue(effects);
     spoken(effects)
         .into_iter()
         .flat_map(|(parts, _)| parts)
@@ -538,6 +539,28 @@ fn without_a_secret_it_says_so() {
     assert_eq!(ids(&rig.press(Key::D1)), ["not-provisioned"]);
 }
 
+thread_local! {
+    static CATALOGUE: speech::Catalogue = speech::Catalogue::embedded().expect("catalogue loads");
+}
+
+/// Every prompt the core says exists in the catalogue and formats in both languages.
+fn assert_in_catalogue(effects: &[Effect]) {
+    CATALOGUE.with(|catalogue| {
+        for effect in effects {
+            let Effect::Say(speech) = effect else { continue };
+            for part in &speech.utterance.parts {
+                if let Part::Prompt { id, args } = part {
+                    for lang in Lang::ALL {
+                        if let Err(error) = catalogue.format(lang, id, args) {
+                            panic!("prompt {id} ({lang}): {error}");
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
 /// A random event, with the milliseconds before it.
 fn arb_step() -> impl Strategy<Value = (Event, u64)> {
     let key = (0usize..11).prop_map(|index| Key::ALL[index]);
@@ -584,6 +607,7 @@ proptest! {
             let speaker_allowed = rig.device.speaker_on();
             let headphones = rig.device.headphones();
             let effects = rig.send(event);
+            assert_in_catalogue(&effects);
             for effect in &effects {
                 match effect {
                     Effect::Say(speech) if speech.utterance.parts.iter().any(|p| matches!(p, Part::Code(_))) => {
