@@ -1,3 +1,5 @@
 //! The desktop simulator: the device core with a terminal screen, keyboard keys and
-//! speakers or WAV files, a scripted headless mode and a simulated login host. Filled in by
-//! the simulator issue.
+//! speakers or WAV files, a scripted headless mode on a virtual clock, and a simulated
+//! login host that checks the code you heard against the service.
+
+pub mod script;
