@@ -2,16 +2,18 @@
 //! screen + speech) with its hardware behind traits.
 //!
 //! Code map: [`keys`] (keypad and key filter) → [`core`] (the state machine) → [`screen`]
-//! (what is shown, as a value).
+//! (what is shown, as a value) → [`framebuffer`] (its pixels).
 //!
 //! Architecture invariant: [`core`], [`keys`] and [`screen`] do no I/O and read no clock.
 
 pub mod core;
+pub mod framebuffer;
 pub mod keys;
 pub mod screen;
 
 pub use crate::core::{
     Channel, Config, Device, Effect, Event, Now, Record, Settings, Speech, Token,
 };
+pub use framebuffer::{CodeLayout, Framebuffer, FramebufferError};
 pub use keys::{Edge, Key, KeyFilter};
 pub use screen::{Fault, Notice, Screen, Silence, Status, View};

@@ -547,7 +547,9 @@ thread_local! {
 fn assert_in_catalogue(effects: &[Effect]) {
     CATALOGUE.with(|catalogue| {
         for effect in effects {
-            let Effect::Say(speech) = effect else { continue };
+            let Effect::Say(speech) = effect else {
+                continue;
+            };
             for part in &speech.utterance.parts {
                 if let Part::Prompt { id, args } = part {
                     for lang in Lang::ALL {
