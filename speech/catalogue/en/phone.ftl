@@ -1,0 +1,19 @@
+# The keypad voice menu of the support line 33 98 00 10 (owned by phone-support).
+# Flow step texts live in phone-support/flows/*.toml.
+phone-welcome = Welcome to support for the MitID audio code reader.
+phone-choose-language = Tryk 9 for dansk. For Danish, press 9.
+phone-menu-intro = Choose what you are calling about.
+# { $title }: a flow's title; { $key }: the key that starts it.
+phone-menu-item = { $title }: press { $key }.
+# { $key }: a keypad digit; { $label }: what it means, from the flow file.
+phone-press = Press { $key } { $label }.
+phone-hints = Press star to hear this again, hash to go back, or 0 to speak to an agent.
+phone-invalid-key = That key cannot be used here.
+phone-no-input = I did not hear a choice.
+phone-queue = You are now in the queue for an agent. Please hold.
+phone-closed = The line is closed right now. We are open Monday to Friday from 8 to 20, and on Saturdays, Sundays and public holidays from 10 to 16.
+# { $hour }: the whole hour the line opens, e.g. 8 or 10.
+phone-opens-today = We open again today at { $hour }.
+phone-opens-tomorrow = We open again tomorrow at { $hour }.
+phone-call-again = Please call again on 33 98 00 10.
+phone-goodbye = Thank you for calling. Goodbye.

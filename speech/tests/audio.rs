@@ -1,0 +1,275 @@
+//! Checks on real synthesized audio, for both voices: every digit is audible and of a
+//! plausible length, group pauses sit exactly where the tokens put them, the rate changes
+//! the length, audio streams in chunks, and a stop cuts speech off at once.
+
+use std::path::PathBuf;
+
+use speech::audio::{rms, silent_runs, Sink, SinkError, Span};
+use speech::words::{Pause, Token};
+use speech::{Catalogue, Grouping, Lang, Pcm, Rate, Script, Settings, Utterance, Voice};
+
+fn pack_dir(lang: Lang) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../voice-packs")
+        .join(lang.code())
+}
+
+/// Both voices for a language: espeak-ng and the shipped pack.
+fn voices(lang: Lang) -> Vec<(&'static str, Voice)> {
+    vec![
+        ("espeak", Voice::espeak().unwrap()),
+        ("pack", Voice::pack(&pack_dir(lang)).unwrap()),
+    ]
+}
+
+fn render(utterance: &Utterance, lang: Lang, grouping: Grouping, rate: Rate) -> Script {
+    Catalogue::embedded()
+        .unwrap()
+        .render(
+            utterance,
+            Settings {
+                lang,
+                grouping,
+                rate,
+            },
+        )
+        .unwrap()
+}
+
+fn speak(voice: &mut Voice, script: &Script) -> (Pcm, Vec<Span>) {
+    let mut pcm = Pcm::new(voice.sample_rate());
+    let spoken = voice.speak(script, &mut pcm).unwrap();
+    assert!(spoken.finished);
+    (pcm, spoken.spans)
+}
+
+#[test]
+fn every_digit_is_audible_and_plausibly_long() {
+    for lang in Lang::ALL {
+        for (name, mut voice) in voices(lang) {
+            for digit in 0..10 {
+                let code = digit.to_string();
+                let script = render(
+                    &Utterance::default().then_code(&code),
+                    lang,
+                    Grouping::Threes,
+                    Rate::Normal,
+                );
+                let (pcm, _) = speak(&mut voice, &script);
+                let secs = pcm.duration_secs();
+                assert!(
+                    (0.12..1.0).contains(&secs),
+                    "{name} {lang} digit {digit}: {secs:.3} s"
+                );
+                assert!(
+                    rms(&pcm.samples) > 0.02,
+                    "{name} {lang} digit {digit} is (nearly) silent: rms {}",
+                    rms(&pcm.samples)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn group_pauses_are_where_the_tokens_say() {
+    let code = "4820791";
+    for lang in Lang::ALL {
+        for (name, mut voice) in voices(lang) {
+            for grouping in [Grouping::Threes, Grouping::Pairs, Grouping::Single] {
+                let script = render(
+                    &Utterance::prompt("your-code-is").then_code(code),
+                    lang,
+                    grouping,
+                    Rate::Normal,
+                );
+                let (pcm, spans) = speak(&mut voice, &script);
+                let rate = pcm.sample_rate as usize;
+                // Gaps longer than any pause but the group pause (600 ms): 540 ms.
+                let runs = silent_runs(&pcm.samples, rate * 540 / 1000);
+                let group_spans: Vec<&Span> = spans
+                    .iter()
+                    .filter(|s| script.tokens[s.token] == Token::Pause(Pause::Group))
+                    .collect();
+                assert_eq!(
+                    runs.len(),
+                    group_spans.len(),
+                    "{name} {lang} {grouping:?}: long silences {runs:?}, group pauses {group_spans:?}"
+                );
+                for (run, span) in runs.iter().zip(&group_spans) {
+                    // The silence covers the pause token's span (and at most the fades).
+                    assert!(
+                        run.0 <= span.start && run.1 >= span.end,
+                        "{name} {lang} {grouping:?}: silence {run:?} vs pause {span:?}"
+                    );
+                    assert!(run.1 - run.0 < span.end - span.start + rate / 10);
+                }
+                // Each digit token produced sound in its own span.
+                let digits = spans
+                    .iter()
+                    .filter(|s| matches!(script.tokens[s.token], Token::Digit { .. }))
+                    .filter(|s| rms(&pcm.samples[s.start..s.end]) > 0.02)
+                    .count();
+                assert_eq!(digits, code.len(), "{name} {lang} {grouping:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn slower_rate_takes_longer_in_both_voices() {
+    for lang in Lang::ALL {
+        for (name, mut voice) in voices(lang) {
+            let length = |voice: &mut Voice, rate| {
+                let script = render(
+                    &Utterance::prompt("your-code-is").then_code("482079"),
+                    lang,
+                    Grouping::Threes,
+                    rate,
+                );
+                speak(voice, &script).0.duration_secs()
+            };
+            let slow = length(&mut voice, Rate::Slow);
+            let normal = length(&mut voice, Rate::Normal);
+            let fast = length(&mut voice, Rate::Fast);
+            assert!(
+                slow > normal * 1.2 && normal > fast * 1.2,
+                "{name} {lang}: slow {slow:.2} s, normal {normal:.2} s, fast {fast:.2} s"
+            );
+        }
+    }
+}
+
+/// Counts chunks and asks to stop after a number of them.
+struct StopAfter {
+    chunks: usize,
+    limit: usize,
+    samples: usize,
+}
+
+impl Sink for StopAfter {
+    fn write(&mut self, samples: &[i16]) -> Result<(), SinkError> {
+        if self.chunks == self.limit {
+            return Err(SinkError::Stopped);
+        }
+        self.chunks += 1;
+        self.samples += samples.len();
+        Ok(())
+    }
+}
+
+#[test]
+fn audio_streams_in_chunks_and_a_stop_cuts_it_off() {
+    for lang in Lang::ALL {
+        for (name, mut voice) in voices(lang) {
+            let script = render(
+                &Utterance::prompt("your-code-is").then_code("482079"),
+                lang,
+                Grouping::Threes,
+                Rate::Normal,
+            );
+            let (whole, _) = speak(&mut voice, &script);
+            let mut counting = StopAfter {
+                chunks: 0,
+                limit: usize::MAX,
+                samples: 0,
+            };
+            voice.speak(&script, &mut counting).unwrap();
+            assert!(
+                counting.chunks > script.tokens.len(),
+                "{name} {lang}: {} chunks, expected streaming",
+                counting.chunks
+            );
+            let mut stopping = StopAfter {
+                chunks: 0,
+                limit: 3,
+                samples: 0,
+            };
+            let spoken = voice.speak(&script, &mut stopping).unwrap();
+            assert!(!spoken.finished, "{name} {lang}");
+            assert_eq!(stopping.chunks, 3);
+            assert!(stopping.samples < whole.samples.len() / 2);
+        }
+    }
+}
+
+#[test]
+fn a_pack_hands_what_it_cannot_say_to_espeak() {
+    let mut voice = Voice::pack(&pack_dir(Lang::Da)).unwrap();
+    let script = render(
+        &Utterance::prompt("your-code-is").then_text("hej"),
+        Lang::Da,
+        Grouping::Threes,
+        Rate::Normal,
+    );
+    let (pcm, _) = speak(&mut voice, &script);
+    assert!(rms(&pcm.samples) > 0.02);
+    // English utterance with the Danish pack: said by espeak in English, not Danish clips.
+    let en = render(
+        &Utterance::default().then_code("1"),
+        Lang::En,
+        Grouping::Threes,
+        Rate::Normal,
+    );
+    let (from_da_pack, _) = speak(&mut voice, &en);
+    let (from_espeak, _) = speak(&mut Voice::espeak().unwrap(), &en);
+    let (da_one, _) = speak(
+        &mut voice,
+        &render(
+            &Utterance::default().then_code("1"),
+            Lang::Da,
+            Grouping::Threes,
+            Rate::Normal,
+        ),
+    );
+    let close = |a: &Pcm, b: &Pcm| a.samples.len().abs_diff(b.samples.len()) < 500;
+    assert!(close(&from_da_pack, &from_espeak), "English espeak expected");
+    assert!(from_da_pack != da_one, "the Danish clip was used for English");
+}
+
+#[test]
+fn a_broken_pack_falls_back_to_espeak_with_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(pack_dir(Lang::Da)).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::remove_file(dir.path().join("digit-3.wav")).unwrap();
+    let (mut voice, refused) = Voice::pack_or_espeak(dir.path()).unwrap();
+    let refused = refused.expect("the pack is refused").to_string();
+    assert!(refused.contains("missing clip \"digit-3\" (digit-3.wav)"), "{refused}");
+    assert!(matches!(voice, Voice::Espeak(_)));
+    let script = render(
+        &Utterance::prompt("your-code-is").then_code("333"),
+        Lang::Da,
+        Grouping::Threes,
+        Rate::Normal,
+    );
+    let (pcm, _) = speak(&mut voice, &script);
+    assert!(pcm.duration_secs() > 1.0);
+}
+
+#[test]
+fn wav_output_is_mono_16_bit_at_the_voice_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("code.wav");
+    let mut voice = Voice::espeak().unwrap();
+    let script = render(
+        &Utterance::default().then_code("482079"),
+        Lang::Da,
+        Grouping::Threes,
+        Rate::Normal,
+    );
+    let mut sink = speech::WavSink::create(&path, voice.sample_rate()).unwrap();
+    voice.speak(&script, &mut sink).unwrap();
+    sink.finish().unwrap();
+    let pcm = Pcm::read_wav(&path).unwrap();
+    assert_eq!(pcm.sample_rate, 22050);
+    let again = speak(&mut voice, &script).0;
+    assert!(
+        pcm.samples.len().abs_diff(again.samples.len()) < 500,
+        "{} vs {} samples",
+        pcm.samples.len(),
+        again.samples.len()
+    );
+}

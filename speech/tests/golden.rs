@@ -1,0 +1,108 @@
+//! Golden token sequences: codes and serials in both languages and groupings, and every
+//! catalogue prompt (one golden file per catalogue file). After an intended change, run
+//! `UPDATE_GOLDEN=1 cargo test -p speech --test golden` and review the diff. A catalogue
+//! file without a golden file yet (a room just added) gets one written on the first run;
+//! commit it to pin its prompts.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use speech::{Catalogue, Grouping, Lang, Rate, Settings, Utterance};
+
+fn golden(name: &str, actual: &str, create_if_missing: bool) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    let missing = !path.exists();
+    if missing && create_if_missing {
+        eprintln!("note: wrote new golden file {}; commit it", path.display());
+    }
+    if std::env::var_os("UPDATE_GOLDEN").is_some() || (missing && create_if_missing) {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no golden file {} (create it with UPDATE_GOLDEN=1)",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs from the rendered tokens (if intended: UPDATE_GOLDEN=1 cargo test -p speech --test golden)\n--- expected\n{expected}\n--- actual\n{actual}",
+        path.display()
+    );
+}
+
+#[test]
+fn codes_and_serials() {
+    let catalogue = Catalogue::embedded().unwrap();
+    let mut out = String::new();
+    for lang in Lang::ALL {
+        for grouping in [Grouping::Threes, Grouping::Pairs, Grouping::Single] {
+            for code in ["482079", "0123456789", "9876543"] {
+                let settings = Settings {
+                    lang,
+                    grouping,
+                    rate: Rate::Normal,
+                };
+                let script = catalogue
+                    .render(
+                        &Utterance::prompt("your-code-is").then_code(code),
+                        settings,
+                    )
+                    .unwrap();
+                writeln!(out, "== {lang} {grouping:?} code {code}: {}", script.words_line()).unwrap();
+                out.push_str(&script.debug_listing());
+            }
+        }
+        for serial in ["123456789012", "1234-5678-90"] {
+            let settings = Settings {
+                lang,
+                ..Settings::default()
+            };
+            let script = catalogue
+                .render(
+                    &Utterance::prompt("serial-number-is").then_serial(serial),
+                    settings,
+                )
+                .unwrap();
+            writeln!(out, "== {lang} serial {serial}: {}", script.words_line()).unwrap();
+            out.push_str(&script.debug_listing());
+        }
+    }
+    golden("codes-and-serials.txt", &out, false);
+}
+
+#[test]
+fn every_prompt_in_both_languages() {
+    let catalogue = Catalogue::embedded().unwrap();
+    let mut files = std::collections::BTreeMap::<String, String>::new();
+    for (id, info) in catalogue.messages() {
+        // Arguments get a fixed sample value so the golden file is stable.
+        let args: Vec<(&str, &str)> = info.args.iter().map(|a| (a.as_str(), "7")).collect();
+        let out = files.entry(info.file.clone()).or_default();
+        for lang in Lang::ALL {
+            let settings = Settings {
+                lang,
+                ..Settings::default()
+            };
+            let script = catalogue
+                .render(&Utterance::default().then_prompt_with(id, &args), settings)
+                .unwrap_or_else(|e| panic!("{id} ({lang}): {e}"));
+            writeln!(out, "== {lang} {id} {args:?}").unwrap();
+            out.push_str(&script.debug_listing());
+        }
+    }
+    assert!(files.contains_key("speech.ftl"));
+    for (file, listing) in files {
+        // Every prompt must say something in both languages.
+        assert!(!listing.contains(": \n"), "{file}: a prompt renders empty:\n{listing}");
+        let own = file == "speech.ftl";
+        golden(
+            &format!("prompts-{}.txt", file.trim_end_matches(".ftl")),
+            &listing,
+            !own,
+        );
+    }
+}
