@@ -1,2 +1,5 @@
-//! Telephone support for the line 33 98 00 10: guided flows, the rules they apply, the agent
-//! console and the keypad voice menu. Filled in by the phone-support issue.
+//! Telephone support for the line 33 98 00 10: the rules agents and the voice menu apply,
+//! guided flows loaded from files, the keypad voice menu (IVR) and the agent console.
+
+pub mod flow;
+pub mod rules;

@@ -1,0 +1,174 @@
+//! Opening hours of the support line 33 98 00 10, in Copenhagen local time: Monday–Friday
+//! 08–20; Saturdays, Sundays and public holidays 10–16.
+
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Europe::Copenhagen;
+
+use super::holidays::{holiday_on, Holiday};
+
+/// The support line's phone number, as printed.
+pub const PHONE_NUMBER: &str = "33 98 00 10";
+
+/// What kind of day sets the opening hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayKind {
+    Weekday,
+    Saturday,
+    Sunday,
+    Holiday(Holiday),
+}
+
+/// The hours the line is open on one day: from `opens` up to (not including) `closes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayHours {
+    pub date: NaiveDate,
+    pub kind: DayKind,
+    pub opens: NaiveTime,
+    pub closes: NaiveTime,
+}
+
+/// Whether the line is open at a moment, why, and when that changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineStatus {
+    pub open: bool,
+    /// Today's hours.
+    pub today: DayHours,
+    /// When the line next opens (if closed) or closes (if open), local time.
+    pub next_change: NaiveDateTime,
+}
+
+fn time(hour: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(hour, 0, 0).expect("whole hours 0–23 are valid times")
+}
+
+/// The opening hours of `date`.
+pub fn hours_on(date: NaiveDate) -> DayHours {
+    let kind = match (holiday_on(date), date.weekday()) {
+        (Some(holiday), _) => DayKind::Holiday(holiday),
+        (None, Weekday::Sat) => DayKind::Saturday,
+        (None, Weekday::Sun) => DayKind::Sunday,
+        (None, _) => DayKind::Weekday,
+    };
+    let (opens, closes) = match kind {
+        DayKind::Weekday => (time(8), time(20)),
+        DayKind::Saturday | DayKind::Sunday | DayKind::Holiday(_) => (time(10), time(16)),
+    };
+    DayHours {
+        date,
+        kind,
+        opens,
+        closes,
+    }
+}
+
+/// The line's status at a Copenhagen local time.
+pub fn status_at(local: NaiveDateTime) -> LineStatus {
+    let today = hours_on(local.date());
+    let now = local.time();
+    let (open, next_change) = if now < today.opens {
+        (false, local.date().and_time(today.opens))
+    } else if now < today.closes {
+        (true, local.date().and_time(today.closes))
+    } else {
+        let tomorrow = hours_on(local.date() + Days::new(1));
+        (false, tomorrow.date.and_time(tomorrow.opens))
+    };
+    LineStatus {
+        open,
+        today,
+        next_change,
+    }
+}
+
+/// The current Copenhagen local time (the one place this module reads a clock is the
+/// caller's choice to call this).
+pub fn copenhagen_now() -> NaiveDateTime {
+    Copenhagen.from_utc_datetime(&Utc::now().naive_utc()).naive_local()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    /// (moment, open?, next change)
+    const EDGES: &[(&str, bool, &str)] = &[
+        // Wednesday 2026-11-25: weekday 08–20.
+        ("2026-11-25 07:59", false, "2026-11-25 08:00"),
+        ("2026-11-25 08:00", true, "2026-11-25 20:00"),
+        ("2026-11-25 19:59", true, "2026-11-25 20:00"),
+        ("2026-11-25 20:00", false, "2026-11-26 08:00"),
+        // Friday evening → Saturday 10:00.
+        ("2026-11-27 20:00", false, "2026-11-28 10:00"),
+        ("2026-11-28 09:59", false, "2026-11-28 10:00"),
+        ("2026-11-28 10:00", true, "2026-11-28 16:00"),
+        ("2026-11-28 15:59", true, "2026-11-28 16:00"),
+        ("2026-11-28 16:00", false, "2026-11-29 10:00"),
+        // Sunday evening → Monday 08:00.
+        ("2026-11-29 16:00", false, "2026-11-30 08:00"),
+        // A weekday holiday: Maundy Thursday 2026-04-02 opens at 10, not 8.
+        ("2026-04-02 08:00", false, "2026-04-02 10:00"),
+        ("2026-04-02 10:00", true, "2026-04-02 16:00"),
+        // Easter Monday 2026-04-06 → Tuesday 08:00.
+        ("2026-04-06 16:00", false, "2026-04-07 08:00"),
+        // Wednesday before Maundy Thursday: next opening is 10:00 the holiday.
+        ("2026-04-01 20:00", false, "2026-04-02 10:00"),
+        // New Year across years: 31 Dec (a Thursday in 2026) → 1 Jan 2027 10:00.
+        ("2026-12-31 20:00", false, "2027-01-01 10:00"),
+        ("2027-01-01 09:59", false, "2027-01-01 10:00"),
+        // Great Prayer Day: a holiday in 2023, a weekday in 2024.
+        ("2023-05-05 08:30", false, "2023-05-05 10:00"),
+        ("2024-04-26 08:30", true, "2024-04-26 20:00"),
+        // Christmas Eve is an ordinary weekday.
+        ("2025-12-24 08:00", true, "2025-12-24 20:00"),
+        ("2025-12-24 20:00", false, "2025-12-25 10:00"),
+        // Midnight.
+        ("2026-11-25 00:00", false, "2026-11-25 08:00"),
+        ("2026-11-25 23:59", false, "2026-11-26 08:00"),
+    ];
+
+    #[test]
+    fn opening_and_closing_minutes() {
+        for (moment, open, next) in EDGES {
+            let status = status_at(at(moment));
+            assert_eq!(status.open, *open, "{moment}");
+            assert_eq!(status.next_change, at(next), "{moment}");
+        }
+    }
+
+    #[test]
+    fn day_kinds() {
+        let date = |t: &str| t.parse::<NaiveDate>().unwrap();
+        assert_eq!(hours_on(date("2026-11-25")).kind, DayKind::Weekday);
+        assert_eq!(hours_on(date("2026-11-28")).kind, DayKind::Saturday);
+        assert_eq!(hours_on(date("2026-11-29")).kind, DayKind::Sunday);
+        // Christmas Day on a Friday is a holiday, not a weekday.
+        assert_eq!(
+            hours_on(date("2026-12-25")).kind,
+            DayKind::Holiday(Holiday::ChristmasDay)
+        );
+        // Easter Sunday is reported as the holiday, not as Sunday.
+        assert_eq!(
+            hours_on(date("2026-04-05")).kind,
+            DayKind::Holiday(Holiday::EasterSunday)
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn next_change_is_in_the_future_and_flips_the_status(
+            days in 0u64..20_000, minute in 0u32..(24 * 60)
+        ) {
+            let start = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + Days::new(days);
+            let moment = start.and_hms_opt(minute / 60, minute % 60, 0).unwrap();
+            let status = status_at(moment);
+            proptest::prop_assert!(status.next_change > moment);
+            proptest::prop_assert_ne!(status_at(status.next_change).open, status.open);
+            let just_before = status.next_change - chrono::Duration::minutes(1);
+            proptest::prop_assert_eq!(status_at(just_before).open, status.open);
+        }
+    }
+}
