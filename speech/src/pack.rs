@@ -407,10 +407,11 @@ fn check_clip(path: &Path, file: &str, target: f64, faults: &mut Vec<Fault>) -> 
             samples: full_scale,
         });
     }
-    // A clip cut mid-word ends loud; a whole one fades to (near) silence.
-    let tail = &samples[samples.len().saturating_sub(spec.sample_rate as usize / 500)..];
-    let tail_peak = tail.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
-    if samples.len() >= declared && u32::from(tail_peak) * 4 > u32::from(peak) {
+    // A whole clip fades out to (near) silence (shipped clips: under 2% of the peak in
+    // their last millisecond); one cut mid-word still has sound there.
+    let tail = &samples[samples.len().saturating_sub(spec.sample_rate as usize / 1000)..];
+    let tail_rms = crate::audio::rms(tail) * 32768.0;
+    if samples.len() >= declared && tail_rms > f64::from(peak) * 0.03 {
         faults.push(Fault::Truncated {
             file: file.to_owned(),
             why: "the sound stops abruptly at the end".to_owned(),
