@@ -1,0 +1,167 @@
+//! The `service` command: serve the HTTP API, or run an admin action on the database.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use service::{AdminToken, AppState, Channel, SecretBox, Service, SystemClock};
+
+#[derive(Parser)]
+#[command(version, about = "Kodeoplæser validation service")]
+struct Cli {
+    /// Database: `sqlite://PATH` or `postgres://USER:PASS@HOST/DB`.
+    /// Default: an SQLite file in the user's data directory.
+    #[arg(long, global = true, env = "KODE_DB")]
+    db: Option<String>,
+    /// File with the 32-byte at-rest key as 64 hex digits; created (mode 0600) if missing.
+    /// Default: `secret.key` in the user's data directory.
+    #[arg(long, global = true, env = "KODE_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the JSON API. Admin calls need `Authorization: Bearer $KODE_ADMIN_TOKEN`.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Import devices from a PSKC file or a text file of `SERIAL otpauth://…` lines.
+    Import {
+        file: PathBuf,
+        /// For encrypted PSKC: a file holding the pre-shared AES-128 key as 32 hex digits.
+        #[arg(long)]
+        psk_file: Option<PathBuf>,
+    },
+    /// Issue an activation code for a serial and a person.
+    ActivationCode {
+        serial: String,
+        user: String,
+        #[arg(long, value_parser = ["paper", "sms"], default_value = "paper")]
+        channel: String,
+    },
+    /// Show a device's state (support view) as JSON.
+    Status { serial: String },
+    /// Lift a device's block and clear its failure count.
+    Unlock { serial: String },
+}
+
+fn data_dir() -> Result<PathBuf> {
+    let base = dirs::data_dir().context("no data directory for this user; pass --db and --key-file")?;
+    Ok(base.join("kodeoplaeser"))
+}
+
+async fn open(cli: &Cli) -> Result<Service> {
+    let db = match &cli.db {
+        Some(url) => url.clone(),
+        None => {
+            let dir = data_dir()?;
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            format!("sqlite://{}", dir.join("kode.db").display())
+        }
+    };
+    let key_file = match &cli.key_file {
+        Some(path) => path.clone(),
+        None => data_dir()?.join("secret.key"),
+    };
+    let sealer = SecretBox::from_key_file(&key_file)?;
+    let service = Service::open(&db, sealer, Arc::new(SystemClock))
+        .await
+        .with_context(|| format!("opening database {db}"))?;
+    Ok(service)
+}
+
+fn actor() -> String {
+    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down");
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let service = open(&cli).await?;
+    match &cli.command {
+        Command::Serve { listen } => {
+            let token = std::env::var("KODE_ADMIN_TOKEN").ok();
+            // The token itself is dropped here; only its hash is kept.
+            let admin = AdminToken::new(token.as_deref());
+            drop(token);
+            if !admin.is_set() {
+                tracing::warn!("KODE_ADMIN_TOKEN is not set: admin endpoints are disabled");
+            }
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("binding {listen}"))?;
+            tracing::info!(address = %listener.local_addr()?, backend = ?service.store().backend(), "serving");
+            service::run(listener, AppState { service, admin }, shutdown_signal())
+                .await
+                .context("serving HTTP")?;
+        }
+        Command::Import { file, psk_file } => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let psk = match psk_file {
+                Some(path) => {
+                    let hex = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    let key = otp::Secret::from_hex(&hex)
+                        .with_context(|| format!("pre-shared key in {}", path.display()))?;
+                    Some(key)
+                }
+                None => None,
+            };
+            let count = service
+                .import(&text, psk.as_ref().map(|k| k.expose()), &actor())
+                .await
+                .with_context(|| format!("importing {}", file.display()))?;
+            println!("imported {count} devices from {}", file.display());
+        }
+        Command::ActivationCode { serial, user, channel } => {
+            let channel = Channel::from_name(channel).context("channel must be paper or sms")?;
+            let issued = service
+                .issue_activation_code(serial, user, channel, &actor())
+                .await?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "activation_code": issued.activation_code,
+                    "expires_at": service::clock::rfc3339(issued.expires_at_ms),
+                })
+            );
+        }
+        Command::Status { serial } => {
+            let view = service.device_view(serial, &actor()).await?;
+            println!("{}", serde_json::to_string_pretty(&view)?);
+        }
+        Command::Unlock { serial } => {
+            service.unlock(serial, &actor()).await?;
+            println!("unlocked {serial}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,601 @@
+//! Durable state in SQLite (embedded, WAL, the default) or PostgreSQL (shared by any
+//! number of replicas), through one set of queries. Every change to a device is a
+//! conditional UPDATE on its `version`, so concurrent requests — in one process or in
+//! many — cannot both win; there is no process-local lock.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+use crate::policy::{Channel, Counters};
+
+/// A failure of the database itself (as opposed to a refused request).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL {url:?}: {source}")]
+    Url { url: String, source: sqlx::Error },
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database row for {serial}: {problem}")]
+    Corrupt { serial: String, problem: String },
+}
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Whether a device is bound to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceState {
+    /// Imported, never activated.
+    Inactive,
+    /// Bound to its `user`; the one code reader that person can use.
+    Active,
+    /// Was active, replaced by another device of the same person.
+    Deactivated,
+}
+
+impl DeviceState {
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceState::Inactive => "inactive",
+            DeviceState::Active => "active",
+            DeviceState::Deactivated => "deactivated",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "inactive" => Some(DeviceState::Inactive),
+            "active" => Some(DeviceState::Active),
+            "deactivated" => Some(DeviceState::Deactivated),
+            _ => None,
+        }
+    }
+}
+
+/// A device ready to be stored: its secret is already sealed.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub serial: String,
+    /// "hotp" or "totp".
+    pub kind: &'static str,
+    pub algorithm: otp::Algorithm,
+    pub digits: u32,
+    /// TOTP step length in seconds (0 for HOTP).
+    pub period: u64,
+    pub sealed_secret: Vec<u8>,
+    /// HOTP: the first counter to expect.
+    pub counter: u64,
+}
+
+/// A stored device.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub serial: String,
+    pub kind: String,
+    pub algorithm: otp::Algorithm,
+    pub digits: u32,
+    pub period: u64,
+    pub sealed_secret: Vec<u8>,
+    pub counters: Counters,
+    pub user: Option<String>,
+    pub state: DeviceState,
+    pub version: i64,
+    pub imported_at_ms: i64,
+    pub activated_at_ms: Option<i64>,
+}
+
+/// An outstanding activation code (only its hash is stored).
+#[derive(Debug, Clone)]
+pub struct ActivationCode {
+    pub serial: String,
+    pub user: String,
+    pub code_hash: Vec<u8>,
+    pub channel: Channel,
+    pub expires_at_ms: i64,
+    pub attempts: u32,
+}
+
+/// One line of the audit log: who did what to which subject, with what result, when.
+/// Never a code or a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub result: String,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS devices (
+    serial TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    algorithm TEXT NOT NULL,
+    digits BIGINT NOT NULL,
+    period BIGINT NOT NULL,
+    secret BYTES NOT NULL,
+    next_counter BIGINT NOT NULL,
+    drift BIGINT NOT NULL DEFAULT 0,
+    failures BIGINT NOT NULL DEFAULT 0,
+    blocked_until BIGINT NOT NULL DEFAULT 0,
+    blocks BIGINT NOT NULL DEFAULT 0,
+    resync BIGINT,
+    last_used BIGINT,
+    user_id TEXT,
+    state TEXT NOT NULL DEFAULT 'inactive',
+    version BIGINT NOT NULL DEFAULT 0,
+    imported_at BIGINT NOT NULL,
+    activated_at BIGINT
+);
+CREATE INDEX IF NOT EXISTS devices_active_user ON devices (user_id, state);
+CREATE TABLE IF NOT EXISTS activation_codes (
+    serial TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    code_hash BYTES NOT NULL,
+    channel TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id AUTO_ID,
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    result TEXT NOT NULL
+);
+";
+
+const DEVICE_COLUMNS: &str = "serial, kind, algorithm, digits, period, secret, next_counter, \
+    drift, failures, blocked_until, blocks, resync, last_used, user_id, state, version, \
+    imported_at, activated_at";
+
+/// The database: a pool plus which dialect it speaks.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url`: `sqlite://PATH` or
+    /// `postgres://…`. SQLite runs in WAL mode with full fsync on commit.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(|source| StoreError::Url {
+            url: url.clone(),
+            source,
+        })?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA busy_timeout = 30000",
+                        ] {
+                            sqlx::Executor::execute(&mut *conn, pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Url {
+                url: url.clone(),
+                source,
+            })?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let (bytes, auto_id) = match self.backend {
+            Backend::Sqlite => ("BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+            Backend::Postgres => ("BYTEA", "BIGSERIAL PRIMARY KEY"),
+        };
+        let schema = SCHEMA
+            .replace("BYTES", bytes)
+            .replace("AUTO_ID", auto_id);
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Replicas starting together create the schema one at a time.
+            sqlx::query("SELECT pg_advisory_xact_lock(7467533)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::raw_sql(&schema).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The serials among `serials` that already exist.
+    pub async fn existing_serials(&self, serials: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut found = Vec::new();
+        for serial in serials {
+            let row = sqlx::query("SELECT serial FROM devices WHERE serial = $1")
+                .bind(serial.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+            if row.is_some() {
+                found.push(serial.clone());
+            }
+        }
+        Ok(found)
+    }
+
+    /// Inserts all devices in one transaction, with one audit line; returns false (and
+    /// stores nothing) when any serial already exists.
+    pub async fn insert_devices(
+        &self,
+        devices: &[NewDevice],
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for device in devices {
+            let inserted = sqlx::query(
+                "INSERT INTO devices (serial, kind, algorithm, digits, period, secret, \
+                 next_counter, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (serial) DO NOTHING",
+            )
+            .bind(device.serial.as_str())
+            .bind(device.kind)
+            .bind(device.algorithm.name())
+            .bind(i64::from(device.digits))
+            .bind(to_i64(device.period))
+            .bind(device.sealed_secret.clone())
+            .bind(to_i64(device.counter))
+            .bind(audit.at_ms)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn device(&self, serial: &str) -> Result<Option<Device>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE serial = $1"
+        ))
+        .bind(serial)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| device_from_row(&row)).transpose()
+    }
+
+    /// The person's active device, if any.
+    pub async fn active_device(&self, user: &str) -> Result<Option<Device>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = $1 AND state = 'active'"
+        ))
+        .bind(user)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| device_from_row(&row)).transpose()
+    }
+
+    /// Stores new counters if the device is still at `version`, with an audit line, in
+    /// one transaction. False means someone else changed the device first: re-read.
+    pub async fn update_counters(
+        &self,
+        serial: &str,
+        version: i64,
+        counters: &Counters,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let updated = bind_counters(
+            sqlx::query(
+                "UPDATE devices SET next_counter = $1, drift = $2, failures = $3, \
+                 blocked_until = $4, blocks = $5, resync = $6, last_used = $7, \
+                 version = version + 1 WHERE serial = $8 AND version = $9",
+            ),
+            counters,
+        )
+        .bind(serial)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Binds `serial` to `user` (if the device is still at `version`), deactivates the
+    /// person's other devices, stores the counters after the first code and spends the
+    /// activation code — all or nothing.
+    pub async fn activate(
+        &self,
+        serial: &str,
+        user: &str,
+        version: i64,
+        counters: &Counters,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let updated = bind_counters(
+            sqlx::query(
+                "UPDATE devices SET next_counter = $1, drift = $2, failures = $3, \
+                 blocked_until = $4, blocks = $5, resync = $6, last_used = $7, \
+                 version = version + 1, user_id = $8, state = 'active', activated_at = $9 \
+                 WHERE serial = $10 AND version = $11",
+            ),
+            counters,
+        )
+        .bind(user)
+        .bind(audit.at_ms)
+        .bind(serial)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE devices SET state = 'deactivated', version = version + 1 \
+             WHERE user_id = $1 AND state = 'active' AND serial <> $2",
+        )
+        .bind(user)
+        .bind(serial)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM activation_codes WHERE serial = $1")
+            .bind(serial)
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Issues (or replaces) the activation code for a serial.
+    pub async fn put_activation_code(
+        &self,
+        code: &ActivationCode,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM activation_codes WHERE serial = $1")
+            .bind(code.serial.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO activation_codes (serial, user_id, code_hash, channel, expires_at, \
+             attempts) VALUES ($1, $2, $3, $4, $5, 0)",
+        )
+        .bind(code.serial.as_str())
+        .bind(code.user.as_str())
+        .bind(code.code_hash.clone())
+        .bind(code.channel.name())
+        .bind(code.expires_at_ms)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn activation_code(&self, serial: &str) -> Result<Option<ActivationCode>, StoreError> {
+        let row = sqlx::query(
+            "SELECT serial, user_id, code_hash, channel, expires_at, attempts \
+             FROM activation_codes WHERE serial = $1",
+        )
+        .bind(serial)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let channel: String = row.try_get("channel")?;
+        Ok(Some(ActivationCode {
+            serial: row.try_get("serial")?,
+            user: row.try_get("user_id")?,
+            code_hash: row.try_get("code_hash")?,
+            channel: Channel::from_name(&channel).ok_or_else(|| StoreError::Corrupt {
+                serial: serial.to_owned(),
+                problem: format!("unknown channel {channel:?}"),
+            })?,
+            expires_at_ms: row.try_get("expires_at")?,
+            attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+        }))
+    }
+
+    /// Counts a wrong activation-code entry if the count is still `attempts`.
+    pub async fn count_activation_attempt(
+        &self,
+        serial: &str,
+        attempts: u32,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE activation_codes SET attempts = attempts + 1 \
+             WHERE serial = $1 AND attempts = $2",
+        )
+        .bind(serial)
+        .bind(i64::from(attempts))
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Clears failures and any block (support's "unlock"). False (and no audit line) for
+    /// an unknown serial.
+    pub async fn unlock(&self, serial: &str, audit: &AuditEntry) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE devices SET failures = 0, blocked_until = 0, blocks = 0, \
+             version = version + 1 WHERE serial = $1",
+        )
+        .bind(serial)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records an action that changed nothing else (a refused request, a lookup).
+    pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        insert_audit(&mut conn, entry).await
+    }
+
+    /// The newest `limit` audit lines, newest first.
+    pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, actor, action, subject, result FROM audit ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    at_ms: row.try_get("at")?,
+                    actor: row.try_get("actor")?,
+                    action: row.try_get("action")?,
+                    subject: row.try_get("subject")?,
+                    result: row.try_get("result")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Number of stored devices.
+    pub async fn device_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM devices")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn bind_counters<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    counters: &Counters,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(to_i64(counters.next))
+        .bind(counters.drift)
+        .bind(i64::from(counters.failures))
+        .bind(counters.blocked_until_ms)
+        .bind(i64::from(counters.blocks))
+        .bind(counters.resync.map(to_i64))
+        .bind(counters.last_used_ms)
+}
+
+async fn insert_audit(
+    conn: &mut sqlx::AnyConnection,
+    entry: &AuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO audit (at, actor, action, subject, result) VALUES ($1, $2, $3, $4, $5)")
+        .bind(entry.at_ms)
+        .bind(entry.actor.as_str())
+        .bind(entry.action.as_str())
+        .bind(entry.subject.as_str())
+        .bind(entry.result.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn device_from_row(row: &AnyRow) -> Result<Device, StoreError> {
+    let serial: String = row.try_get("serial")?;
+    let corrupt = |problem: String| StoreError::Corrupt {
+        serial: serial.clone(),
+        problem,
+    };
+    let algorithm: String = row.try_get("algorithm")?;
+    let state: String = row.try_get("state")?;
+    let small = |name: &str| -> Result<u32, StoreError> {
+        let value: i64 = row.try_get(name)?;
+        u32::try_from(value).map_err(|_| StoreError::Corrupt {
+            serial: serial.clone(),
+            problem: format!("{name} = {value}"),
+        })
+    };
+    Ok(Device {
+        kind: row.try_get("kind")?,
+        algorithm: algorithm
+            .parse()
+            .map_err(|e: otp::hotp::UnknownAlgorithm| corrupt(e.to_string()))?,
+        digits: small("digits")?,
+        period: to_u64(row.try_get("period")?),
+        sealed_secret: row.try_get("secret")?,
+        counters: Counters {
+            next: to_u64(row.try_get("next_counter")?),
+            drift: row.try_get("drift")?,
+            failures: small("failures")?,
+            blocked_until_ms: row.try_get("blocked_until")?,
+            blocks: small("blocks")?,
+            resync: row.try_get::<Option<i64>, _>("resync")?.map(to_u64),
+            last_used_ms: row.try_get("last_used")?,
+        },
+        user: row.try_get("user_id")?,
+        state: DeviceState::from_name(&state)
+            .ok_or_else(|| corrupt(format!("unknown state {state:?}")))?,
+        version: row.try_get("version")?,
+        imported_at_ms: row.try_get("imported_at")?,
+        activated_at_ms: row.try_get("activated_at")?,
+        serial,
+    })
+}
