@@ -105,7 +105,13 @@ fn main() {
     let packs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../voice-packs");
     println!(
         "{:<34} {:>12} {:>8} {:>10} {:>12} {:>10} {:>10}",
-        "speaking \"your code is\" + 482079", "synthesis", "audio", "realtime", "1st sample", "speed/cmd", "1st/cmd"
+        "speaking \"your code is\" + 482079",
+        "synthesis",
+        "audio",
+        "realtime",
+        "1st sample",
+        "speed/cmd",
+        "1st/cmd"
     );
     for lang in Lang::ALL {
         let settings = Settings {
@@ -114,9 +120,7 @@ fn main() {
         };
         let utterance = Utterance::prompt("your-code-is").then_code("482079");
         let script = catalogue.render(&utterance, settings).expect("renders");
-        let prompt = catalogue
-            .format(lang, "your-code-is", &[])
-            .expect("prompt");
+        let prompt = catalogue.format(lang, "your-code-is", &[]).expect("prompt");
         let text = format!("{prompt}: 4, 8, 2, 0, 7, 9");
         let wpm = params.wpm_at(settings.rate);
 
@@ -138,7 +142,10 @@ fn main() {
                 audio_secs: sink.samples as f64 / 22050.0,
             }
         });
-        let mut voices = vec![("espeak voice (tokens, pauses)", Voice::espeak().expect("espeak"))];
+        let mut voices = vec![(
+            "espeak voice (tokens, pauses)",
+            Voice::espeak().expect("espeak"),
+        )];
         match Voice::pack(&packs.join(lang.code())) {
             Ok(voice) => voices.push(("voice pack", voice)),
             Err(error) => println!("voice pack {lang}: {error}"),

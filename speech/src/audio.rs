@@ -180,7 +180,10 @@ impl<'a> Joiner<'a> {
         let samples = if self.started {
             samples
         } else {
-            match samples.iter().position(|s| s.unsigned_abs() > SILENCE_THRESHOLD as u16) {
+            match samples
+                .iter()
+                .position(|s| s.unsigned_abs() > SILENCE_THRESHOLD as u16)
+            {
                 Some(first) => {
                     self.started = true;
                     &samples[first..]

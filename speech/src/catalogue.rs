@@ -49,7 +49,11 @@ pub enum Problem {
         files: (String, String),
     },
     /// A message with attributes but no text to say.
-    NoValue { id: String, lang: Lang, file: String },
+    NoValue {
+        id: String,
+        lang: Lang,
+        file: String,
+    },
     /// Fluent refused a file for another reason (e.g. a term defined twice).
     Bundle {
         lang: Lang,
@@ -165,6 +169,9 @@ impl fmt::Debug for Catalogue {
     }
 }
 
+/// Where a message was found in one language, and its argument names.
+type FileAndArgs = (String, Vec<String>);
+
 struct Parsed {
     lang: Lang,
     file: String,
@@ -215,7 +222,7 @@ impl Catalogue {
         }
 
         // id → per language (file, argument names).
-        let mut seen: BTreeMap<String, [Option<(String, Vec<String>)>; 2]> = BTreeMap::new();
+        let mut seen: BTreeMap<String, [Option<FileAndArgs>; 2]> = BTreeMap::new();
         for file in &parsed {
             for entry in file.resource.entries() {
                 let ast::Entry::Message(message) = entry else {
@@ -362,11 +369,7 @@ impl Catalogue {
 
     /// Stage 2 entry point: renders an utterance into a [`Script`] of tokens, with a
     /// [`Pause::Part`] between parts.
-    pub fn render(
-        &self,
-        utterance: &Utterance,
-        settings: Settings,
-    ) -> Result<Script, RenderError> {
+    pub fn render(&self, utterance: &Utterance, settings: Settings) -> Result<Script, RenderError> {
         let mut tokens = Vec::new();
         for (i, part) in utterance.parts.iter().enumerate() {
             if i > 0 {

@@ -321,7 +321,9 @@ impl Espeak {
 
 fn lock(engine: &Mutex<Engine>) -> std::sync::MutexGuard<'_, Engine> {
     // A panic while holding the lock leaves espeak-ng itself consistent.
-    engine.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    engine
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// # Safety

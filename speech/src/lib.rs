@@ -49,7 +49,7 @@ pub use audio::{Pcm, Sink, SinkError, WavSink};
 pub use catalogue::{Catalogue, CatalogueError, PromptError};
 pub use espeak::{Espeak, EspeakError};
 pub use pack::{PackError, PackReport, VoicePack};
-pub use playback::{Player, PlaybackError, Playing};
+pub use playback::{PlaybackError, Player, Playing};
 pub use voice::{SpeakError, Voice};
 pub use words::{RenderError, Script, Settings, Token};
 

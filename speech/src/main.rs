@@ -10,7 +10,11 @@ use speech::{
 };
 
 #[derive(Parser)]
-#[command(name = "speech", version, about = "Kodeoplæser speech: codes and prompts, spoken")]
+#[command(
+    name = "speech",
+    version,
+    about = "Kodeoplæser speech: codes and prompts, spoken"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -74,7 +78,12 @@ struct Say {
     #[arg(long)]
     volume: Option<u8>,
     /// Write a WAV file.
-    #[arg(long, value_name = "FILE.wav", conflicts_with = "play", required_unless_present = "play")]
+    #[arg(
+        long,
+        value_name = "FILE.wav",
+        conflicts_with = "play",
+        required_unless_present = "play"
+    )]
     out: Option<PathBuf>,
     /// Play on the sound card.
     #[arg(long)]
@@ -151,7 +160,12 @@ fn run_say(say: &Say) -> Result<()> {
             voice
         }
     };
-    if let Voice::Espeak(espeak) | Voice::Pack { fallback: Some(espeak), .. } = &mut voice {
+    if let Voice::Espeak(espeak)
+    | Voice::Pack {
+        fallback: Some(espeak),
+        ..
+    } = &mut voice
+    {
         if let Some(name) = &say.voice {
             espeak.params.voice = Some(name.clone());
         }
@@ -170,8 +184,8 @@ fn run_say(say: &Say) -> Result<()> {
         voice.speak(&script, &mut sink)?;
         sink.finish()?;
     } else {
-        let player = playback::Player::open(say.device.as_deref())
-            .context("opening the sound device")?;
+        let player =
+            playback::Player::open(say.device.as_deref()).context("opening the sound device")?;
         let mut playing = player.start(voice.sample_rate())?;
         voice.speak(&script, &mut playing)?;
         playing.wait();

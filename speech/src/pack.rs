@@ -61,7 +61,10 @@ pub fn required_clip_ids() -> Vec<String> {
 
 /// What a clip must say in a language: the digit word or the catalogue text.
 pub fn expected_text(catalogue: &Catalogue, lang: Lang, id: &str) -> Option<String> {
-    if let Some(digit) = id.strip_prefix("digit-").and_then(|d| d.parse::<usize>().ok()) {
+    if let Some(digit) = id
+        .strip_prefix("digit-")
+        .and_then(|d| d.parse::<usize>().ok())
+    {
         return lang.digit_words().get(digit).map(|w| (*w).to_owned());
     }
     catalogue.format(lang, id, &[]).ok()
@@ -409,7 +412,9 @@ fn check_clip(path: &Path, file: &str, target: f64, faults: &mut Vec<Fault>) -> 
     }
     // A whole clip fades out to (near) silence (shipped clips: under 2% of the peak in
     // their last millisecond); one cut mid-word still has sound there.
-    let tail = &samples[samples.len().saturating_sub(spec.sample_rate as usize / 1000)..];
+    let tail = &samples[samples
+        .len()
+        .saturating_sub(spec.sample_rate as usize / 1000)..];
     let tail_rms = crate::audio::rms(tail) * 32768.0;
     if samples.len() >= declared && tail_rms > f64::from(peak) * 0.03 {
         faults.push(Fault::Truncated {

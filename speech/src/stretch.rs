@@ -65,7 +65,9 @@ pub fn stretch(samples: &[i16], factor: f32, sample_rate: u32) -> Vec<i16> {
         .zip(&norm)
         .map(|(&value, &weight)| {
             let value = if weight > 1e-3 { value / weight } else { value };
-            value.round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
+            value
+                .round()
+                .clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
         })
         .collect()
 }

@@ -190,9 +190,13 @@ fn missing_clips(pack: &VoicePack, script: &Script) -> Vec<String> {
         match token {
             Token::Pause(_) => {}
             Token::Text(text) => missing.push(format!("text {text:?}")),
-            Token::Prompt { id, fixed: false, .. } => missing.push(format!("{id} (arguments)")),
+            Token::Prompt {
+                id, fixed: false, ..
+            } => missing.push(format!("{id} (arguments)")),
             _ => {
-                let id = token.clip_id().expect("digits and fixed prompts have clip ids");
+                let id = token
+                    .clip_id()
+                    .expect("digits and fixed prompts have clip ids");
                 if !pack.has_clip(&id) || pack.lang != script.settings.lang {
                     missing.push(id.into_owned());
                 }
@@ -229,15 +233,19 @@ fn speak_espeak(
         let mut sink_error = None;
         let result = voice
             .espeak
-            .synthesize(&name, wpm, &voice.params, &text, &mut |chunk| {
-                match joiner.push(chunk) {
+            .synthesize(
+                &name,
+                wpm,
+                &voice.params,
+                &text,
+                &mut |chunk| match joiner.push(chunk) {
                     Ok(()) => true,
                     Err(error) => {
                         sink_error = Some(error);
                         false
                     }
-                }
-            });
+                },
+            );
         if let Some(error) = sink_error {
             return Err(sink_failure(error, joiner));
         }

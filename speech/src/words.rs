@@ -33,7 +33,10 @@ pub enum Pause {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Token {
     /// A digit of a code or serial number, with its word in the listener's language.
-    Digit { digit: u8, word: &'static str },
+    Digit {
+        digit: u8,
+        word: &'static str,
+    },
     /// A catalogue prompt rendered to text. `fixed` is true when it has no arguments, so a
     /// voice pack may hold a recording of it (clip id = prompt id).
     Prompt {
@@ -164,8 +167,8 @@ fn groups_of(len: usize, size: usize) -> Vec<usize> {
         1 => {
             // 7 → 3+2+2, 9 (fours) → 4+3+2.
             let last = sizes.pop().expect("len > size");
-            sizes.push(last - (last + 1) / 2 + 1);
-            sizes.push((last + 1) / 2);
+            sizes.push(last - last.div_ceil(2) + 1);
+            sizes.push(last.div_ceil(2));
         }
         rest => sizes.push(rest),
     }
@@ -228,10 +231,7 @@ pub fn code_tokens(code: &str, settings: Settings) -> Result<Vec<Token>, RenderE
 
 /// Tokens for a serial number (spaces and hyphens ignored), slowly in groups of 3 or 4.
 pub fn serial_tokens(serial: &str, settings: Settings) -> Result<Vec<Token>, RenderError> {
-    let digits: String = serial
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .collect();
+    let digits: String = serial.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     check_digits(&digits).map_err(|problem| RenderError::BadSerial {
         serial: serial.to_owned(),
         problem,

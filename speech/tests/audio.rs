@@ -223,8 +223,14 @@ fn a_pack_hands_what_it_cannot_say_to_espeak() {
         ),
     );
     let close = |a: &Pcm, b: &Pcm| a.samples.len().abs_diff(b.samples.len()) < 500;
-    assert!(close(&from_da_pack, &from_espeak), "English espeak expected");
-    assert!(from_da_pack != da_one, "the Danish clip was used for English");
+    assert!(
+        close(&from_da_pack, &from_espeak),
+        "English espeak expected"
+    );
+    assert!(
+        from_da_pack != da_one,
+        "the Danish clip was used for English"
+    );
 }
 
 #[test]
@@ -237,7 +243,10 @@ fn a_broken_pack_falls_back_to_espeak_with_the_report() {
     std::fs::remove_file(dir.path().join("digit-3.wav")).unwrap();
     let (mut voice, refused) = Voice::pack_or_espeak(dir.path()).unwrap();
     let refused = refused.expect("the pack is refused").to_string();
-    assert!(refused.contains("missing clip \"digit-3\" (digit-3.wav)"), "{refused}");
+    assert!(
+        refused.contains("missing clip \"digit-3\" (digit-3.wav)"),
+        "{refused}"
+    );
     assert!(matches!(voice, Voice::Espeak(_)));
     let script = render(
         &Utterance::prompt("your-code-is").then_code("333"),

@@ -33,10 +33,29 @@ fn words_prints_the_groups_on_one_line() {
     let out = speech(&["words", "--lang", "da", "--code", "482079"]);
     assert!(out.status.success());
     assert_eq!(stdout(&out), "fire otte to | nul syv ni\n");
-    let out = speech(&["words", "--lang", "en", "--code", "482079", "--grouping", "2"]);
+    let out = speech(&[
+        "words",
+        "--lang",
+        "en",
+        "--code",
+        "482079",
+        "--grouping",
+        "2",
+    ]);
     assert_eq!(stdout(&out), "four eight | two zero | seven nine\n");
-    let out = speech(&["words", "--lang", "da", "--prompt", "your-code-is", "--code", "4820791"]);
-    assert_eq!(stdout(&out), "Din kode er || fire otte to | nul syv | ni en\n");
+    let out = speech(&[
+        "words",
+        "--lang",
+        "da",
+        "--prompt",
+        "your-code-is",
+        "--code",
+        "4820791",
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "Din kode er || fire otte to | nul syv | ni en\n"
+    );
 }
 
 #[test]
@@ -46,9 +65,17 @@ fn bad_input_is_named_and_fails() {
     assert!(stderr(&out).contains("code \"48a079\": may only contain the digits 0-9"));
     let out = speech(&["words", "--lang", "de", "--code", "1"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("unknown language \"de\""), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown language \"de\""),
+        "{}",
+        stderr(&out)
+    );
     let out = speech(&["say", "--prompt", "no-such-prompt", "--out", "/dev/null"]);
-    assert!(stderr(&out).contains("no prompt \"no-such-prompt\""), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no prompt \"no-such-prompt\""),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -100,7 +127,11 @@ fn a_broken_pack_is_reported_and_espeak_speaks_instead() {
         path.to_str().unwrap(),
     ]);
     assert!(out.status.success());
-    assert!(stderr(&out).contains("cannot read pack.toml"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot read pack.toml"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("speaking with espeak-ng instead"));
     assert!(speech::Pcm::read_wav(&path).unwrap().duration_secs() > 0.1);
 }
@@ -120,6 +151,9 @@ fn voices_lists_espeak_voices_and_prompts() {
     let out = speech(&["voices"]);
     assert!(out.status.success());
     let text = stdout(&out);
-    assert!(text.lines().any(|l| l.trim_start().starts_with("da ")), "{text}");
+    assert!(
+        text.lines().any(|l| l.trim_start().starts_with("da ")),
+        "{text}"
+    );
     assert!(text.contains("your-code-is"));
 }

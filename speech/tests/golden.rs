@@ -47,12 +47,14 @@ fn codes_and_serials() {
                     rate: Rate::Normal,
                 };
                 let script = catalogue
-                    .render(
-                        &Utterance::prompt("your-code-is").then_code(code),
-                        settings,
-                    )
+                    .render(&Utterance::prompt("your-code-is").then_code(code), settings)
                     .unwrap();
-                writeln!(out, "== {lang} {grouping:?} code {code}: {}", script.words_line()).unwrap();
+                writeln!(
+                    out,
+                    "== {lang} {grouping:?} code {code}: {}",
+                    script.words_line()
+                )
+                .unwrap();
                 out.push_str(&script.debug_listing());
             }
         }
@@ -97,7 +99,10 @@ fn every_prompt_in_both_languages() {
     assert!(files.contains_key("speech.ftl"));
     for (file, listing) in files {
         // Every prompt must say something in both languages.
-        assert!(!listing.contains(": \n"), "{file}: a prompt renders empty:\n{listing}");
+        assert!(
+            !listing.contains(": \n"),
+            "{file}: a prompt renders empty:\n{listing}"
+        );
         let own = file == "speech.ftl";
         golden(
             &format!("prompts-{}.txt", file.trim_end_matches(".ftl")),

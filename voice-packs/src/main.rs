@@ -10,7 +10,11 @@ use voice_packs::record::{record_pack, Credits};
 use voice_packs::{build, mic, PackError, VoicePack};
 
 #[derive(Parser)]
-#[command(name = "voice-pack", version, about = "Build, record and validate Kodeoplæser voice packs")]
+#[command(
+    name = "voice-pack",
+    version,
+    about = "Build, record and validate Kodeoplæser voice packs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -69,7 +73,8 @@ fn main() -> Result<ExitCode> {
             licence,
             out,
         } => {
-            let mut mic = mic::CpalMic::open(device.as_deref()).context("opening the microphone")?;
+            let mut mic =
+                mic::CpalMic::open(device.as_deref()).context("opening the microphone")?;
             let stdin = std::io::stdin();
             let result = record_pack(
                 lang,

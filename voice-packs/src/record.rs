@@ -131,9 +131,8 @@ pub fn record_pack(
         ids.len()
     )?;
     for (n, id) in ids.iter().enumerate() {
-        let text = pack::expected_text(&catalogue, lang, id).ok_or_else(|| BuildError::NoText {
-            id: id.clone(),
-        })?;
+        let text = pack::expected_text(&catalogue, lang, id)
+            .ok_or_else(|| BuildError::NoText { id: id.clone() })?;
         let file = format!("{id}.wav");
         let path = out.join(&file);
         writeln!(screen, "\n[{}/{}] {id} — say: «{text}»", n + 1, ids.len())?;
@@ -162,7 +161,10 @@ pub fn record_pack(
             let clip = match process_take(&take) {
                 Ok(clip) => clip,
                 Err(RecordError::Silent) => {
-                    writeln!(screen, "  nothing was heard — check the microphone and try again")?;
+                    writeln!(
+                        screen,
+                        "  nothing was heard — check the microphone and try again"
+                    )?;
                     continue;
                 }
                 Err(other) => return Err(other),
@@ -210,7 +212,11 @@ pub fn record_pack(
     Ok(result)
 }
 
-fn ask(input: &mut dyn BufRead, screen: &mut dyn Write, prompt: &str) -> Result<String, RecordError> {
+fn ask(
+    input: &mut dyn BufRead,
+    screen: &mut dyn Write,
+    prompt: &str,
+) -> Result<String, RecordError> {
     writeln!(screen, "{prompt}")?;
     screen.flush()?;
     let mut line = String::new();

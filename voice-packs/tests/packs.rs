@@ -48,7 +48,11 @@ fn building_again_gives_the_same_bytes() {
             .arg(dir.path())
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut names: Vec<_> = std::fs::read_dir(shipped(lang))
             .unwrap()
             .map(|e| e.unwrap().file_name())
@@ -89,7 +93,11 @@ fn write_wav(path: &Path, rate: u32, channels: u16, samples: &[i16]) {
 /// A copy of the Danish pack with one fault of every kind.
 fn broken_pack(dir: &Path) {
     copy_pack(&shipped(Lang::Da), dir);
-    let clip = |id: &str| Pcm::read_wav(&dir.join(format!("{id}.wav"))).unwrap().samples;
+    let clip = |id: &str| {
+        Pcm::read_wav(&dir.join(format!("{id}.wav")))
+            .unwrap()
+            .samples
+    };
     // Missing file (listed in pack.toml).
     std::fs::remove_file(dir.join("digit-0.wav")).unwrap();
     // Wrong sample rate.
@@ -110,7 +118,12 @@ fn broken_pack(dir: &Path) {
     std::fs::write(dir.join("digit-5.wav"), &bytes[..bytes.len() * 2 / 3]).unwrap();
     // Cut off mid-sound.
     let cut = clip("digit-6");
-    write_wav(&dir.join("digit-6.wav"), PACK_SAMPLE_RATE, 1, &cut[..cut.len() / 2]);
+    write_wav(
+        &dir.join("digit-6.wav"),
+        PACK_SAMPLE_RATE,
+        1,
+        &cut[..cut.len() / 2],
+    );
     // Far too quiet.
     let quiet: Vec<i16> = clip("digit-7").iter().map(|&s| s / 20).collect();
     write_wav(&dir.join("digit-7.wav"), PACK_SAMPLE_RATE, 1, &quiet);
@@ -133,15 +146,42 @@ fn a_broken_pack_is_refused_with_every_fault_named() {
     let has = |wanted: &dyn Fn(&Fault) -> bool, what: &str| {
         assert!(report.faults.iter().any(wanted), "no {what} in:\n{report}");
     };
-    has(&|f| matches!(f, Fault::MissingClip { id, file } if id == "digit-0" && file == "digit-0.wav"), "missing digit-0");
-    has(&|f| matches!(f, Fault::MissingClip { id, file } if id == "repeating" && file == "repeating.wav"), "missing repeating");
-    has(&|f| matches!(f, Fault::WrongSampleRate { file, found: 16000 } if file == "digit-1.wav"), "wrong rate");
-    has(&|f| matches!(f, Fault::WrongChannels { file, found: 2 } if file == "digit-2.wav"), "stereo");
-    has(&|f| matches!(f, Fault::SilenceOnly { file } if file == "digit-3.wav"), "silence");
-    has(&|f| matches!(f, Fault::Clipping { file, .. } if file == "digit-4.wav"), "clipping");
-    has(&|f| matches!(f, Fault::Truncated { file, .. } if file == "digit-5.wav"), "truncated data");
-    has(&|f| matches!(f, Fault::Truncated { file, .. } if file == "digit-6.wav"), "cut-off sound");
-    has(&|f| matches!(f, Fault::Loudness { file, .. } if file == "digit-7.wav"), "too quiet");
+    has(
+        &|f| matches!(f, Fault::MissingClip { id, file } if id == "digit-0" && file == "digit-0.wav"),
+        "missing digit-0",
+    );
+    has(
+        &|f| matches!(f, Fault::MissingClip { id, file } if id == "repeating" && file == "repeating.wav"),
+        "missing repeating",
+    );
+    has(
+        &|f| matches!(f, Fault::WrongSampleRate { file, found: 16000 } if file == "digit-1.wav"),
+        "wrong rate",
+    );
+    has(
+        &|f| matches!(f, Fault::WrongChannels { file, found: 2 } if file == "digit-2.wav"),
+        "stereo",
+    );
+    has(
+        &|f| matches!(f, Fault::SilenceOnly { file } if file == "digit-3.wav"),
+        "silence",
+    );
+    has(
+        &|f| matches!(f, Fault::Clipping { file, .. } if file == "digit-4.wav"),
+        "clipping",
+    );
+    has(
+        &|f| matches!(f, Fault::Truncated { file, .. } if file == "digit-5.wav"),
+        "truncated data",
+    );
+    has(
+        &|f| matches!(f, Fault::Truncated { file, .. } if file == "digit-6.wav"),
+        "cut-off sound",
+    );
+    has(
+        &|f| matches!(f, Fault::Loudness { file, .. } if file == "digit-7.wav"),
+        "too quiet",
+    );
     // Untouched clips are not blamed.
     assert!(!report.to_string().contains("digit-8"), "{report}");
 }
@@ -275,7 +315,10 @@ fn a_scripted_recording_session_produces_a_valid_pack() {
     assert_eq!(pack.manifest.speaker, "test speaker");
     assert!(screen.contains("[1/13] digit-0 — say: «zero»"), "{screen}");
     assert!(screen.contains("nothing was heard"), "{screen}");
-    assert!(screen.contains("The pack is complete and valid."), "{screen}");
+    assert!(
+        screen.contains("The pack is complete and valid."),
+        "{screen}"
+    );
 }
 
 #[test]

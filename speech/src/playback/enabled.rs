@@ -58,8 +58,8 @@ impl Player {
 
     /// Starts an utterance: write chunks into the returned [`Playing`] (a [`Sink`]).
     pub fn start(&self, sample_rate: u32) -> Result<Playing, PlaybackError> {
-        let sink = rodio::Sink::try_new(&self.handle)
-            .map_err(|e| PlaybackError::Device(e.to_string()))?;
+        let sink =
+            rodio::Sink::try_new(&self.handle).map_err(|e| PlaybackError::Device(e.to_string()))?;
         Ok(Playing {
             sink: Arc::new(sink),
             stopped: Arc::new(AtomicBool::new(false)),
