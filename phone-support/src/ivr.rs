@@ -1,0 +1,333 @@
+//! The keypad voice menu as a pure state machine: keys and silences in, things to say and
+//! call actions out, the Copenhagen local time passed in. Danish first, 9 for English; a
+//! flow's choices move between steps; * repeats, # goes back, 0 asks for an agent (queued
+//! while the line is open, otherwise the opening hours are told).
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use speech::{Lang, Utterance};
+
+use crate::flow::{End, FlowSet};
+use crate::rules::hours::status_at;
+
+/// How long the menu waits for a key before asking again.
+pub const NO_INPUT_TIMEOUT: Duration = Duration::from_secs(8);
+/// After this many silences in a row the caller goes to an agent or is said goodbye.
+pub const MAX_SILENCES: u8 = 3;
+
+/// A keypad key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Key {
+    Digit(u8),
+    Star,
+    Hash,
+}
+
+impl Key {
+    pub fn from_char(c: char) -> Option<Key> {
+        match c {
+            '0'..='9' => Some(Key::Digit(c as u8 - b'0')),
+            '*' => Some(Key::Star),
+            '#' => Some(Key::Hash),
+            _ => None,
+        }
+    }
+
+    pub fn to_char(self) -> char {
+        match self {
+            Key::Digit(d) => char::from(b'0' + d),
+            Key::Star => '*',
+            Key::Hash => '#',
+        }
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.to_char())
+    }
+}
+
+/// What happened on the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    Key(Key),
+    /// No key within [`NO_INPUT_TIMEOUT`].
+    Silence,
+}
+
+/// What the line must do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Say(Lang, Utterance),
+    /// Wait for a key (up to [`NO_INPUT_TIMEOUT`]) and report it.
+    Listen,
+    /// Put the caller in the agent queue; the menu's part of the call is over.
+    Queue,
+    HangUp,
+}
+
+/// Where the caller is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Menu,
+    Step { flow: usize, step: usize },
+}
+
+/// How the menu's part of the call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// A flow reached a final step that resolved the call.
+    Resolved,
+    /// Put in the agent queue.
+    Queued,
+    /// Wanted an agent while the line was closed.
+    ClosedToldHours,
+    /// Said nothing three times while the line was closed.
+    NoInput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    At(Place),
+    Ended(Ending),
+}
+
+/// One call through the voice menu.
+#[derive(Debug, Clone)]
+pub struct Ivr<'f> {
+    flows: &'f FlowSet,
+    lang: Lang,
+    state: State,
+    back: Vec<Place>,
+    silences: u8,
+    visited: Vec<String>,
+}
+
+impl<'f> Ivr<'f> {
+    pub fn new(flows: &'f FlowSet) -> Self {
+        Ivr {
+            flows,
+            lang: Lang::Da,
+            state: State::At(Place::Menu),
+            back: Vec::new(),
+            silences: 0,
+            visited: vec!["menu".to_owned()],
+        }
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// Where the caller is, or `None` once the menu's part is over.
+    pub fn place(&self) -> Option<Place> {
+        match self.state {
+            State::At(place) => Some(place),
+            State::Ended(_) => None,
+        }
+    }
+
+    pub fn ending(&self) -> Option<Ending> {
+        match self.state {
+            State::Ended(ending) => Some(ending),
+            State::At(_) => None,
+        }
+    }
+
+    /// The places visited, as "menu" or "flow-id/step-id", in order.
+    pub fn visited(&self) -> &[String] {
+        &self.visited
+    }
+
+    /// The call is answered: welcome, the language choice and the main menu.
+    pub fn start(&mut self) -> Vec<Effect> {
+        let welcome = Utterance::prompt("phone-welcome").then_prompt("phone-choose-language");
+        let mut effects = vec![Effect::Say(self.lang, welcome)];
+        effects.extend(self.present());
+        effects
+    }
+
+    /// Handles one input at Copenhagen local time `now`.
+    pub fn handle(&mut self, input: Input, now: NaiveDateTime) -> Vec<Effect> {
+        let State::At(place) = self.state else {
+            // The call has left the menu: nothing more to do.
+            return Vec::new();
+        };
+        if let Input::Key(_) = input {
+            self.silences = 0;
+        }
+        match (place, input) {
+            // Silence: ask again, and after the third time hand over or say goodbye.
+            (_, Input::Silence) => {
+                self.silences += 1;
+                if self.silences < MAX_SILENCES {
+                    let mut effects = vec![self.say(Utterance::prompt("phone-no-input"))];
+                    effects.extend(self.present());
+                    effects
+                } else {
+                    self.agent_or_goodbye(now, Ending::NoInput)
+                }
+            }
+            // * repeats wherever the caller is.
+            (_, Input::Key(Key::Star)) => self.present(),
+            // 0 asks for an agent; when closed, the caller hears the hours and stays.
+            (_, Input::Key(Key::Digit(0))) => {
+                if status_at(now).open {
+                    self.queue()
+                } else {
+                    let mut effects = vec![self.say(closed_message(now))];
+                    effects.extend(self.present());
+                    effects
+                }
+            }
+            // # goes back one place; in the main menu there is nowhere back to.
+            (_, Input::Key(Key::Hash)) => match self.back.pop() {
+                Some(previous) => self.go(previous, now),
+                None => self.present(),
+            },
+            // 9 in the main menu switches language.
+            (Place::Menu, Input::Key(Key::Digit(9))) => {
+                self.lang = match self.lang {
+                    Lang::Da => Lang::En,
+                    Lang::En => Lang::Da,
+                };
+                self.present()
+            }
+            // A digit in the main menu starts the flow with that menu key.
+            (Place::Menu, Input::Key(key)) => {
+                match self.flows.by_menu_key(key.to_char()) {
+                    Some(flow) => {
+                        self.back.push(place);
+                        self.go(Place::Step { flow, step: 0 }, now)
+                    }
+                    None => self.invalid(),
+                }
+            }
+            // A digit in a step follows its choice.
+            (Place::Step { flow, step }, Input::Key(key)) => {
+                match self.flows.flows[flow].steps[step].choice(key.to_char()) {
+                    Some(choice) => {
+                        self.back.push(place);
+                        self.go(
+                            Place::Step {
+                                flow,
+                                step: choice.next,
+                            },
+                            now,
+                        )
+                    }
+                    None => self.invalid(),
+                }
+            }
+        }
+    }
+
+    fn say(&self, utterance: Utterance) -> Effect {
+        Effect::Say(self.lang, utterance)
+    }
+
+    fn invalid(&self) -> Vec<Effect> {
+        let mut effects = vec![self.say(Utterance::prompt("phone-invalid-key"))];
+        effects.extend(self.present());
+        effects
+    }
+
+    /// Moves to a place and presents it; a final step ends the call its way.
+    fn go(&mut self, place: Place, now: NaiveDateTime) -> Vec<Effect> {
+        self.state = State::At(place);
+        self.visited.push(match place {
+            Place::Menu => "menu".to_owned(),
+            Place::Step { flow, step } => {
+                let flow = &self.flows.flows[flow];
+                format!("{}/{}", flow.id, flow.steps[step].id)
+            }
+        });
+        if let Place::Step { flow, step } = place {
+            let step = &self.flows.flows[flow].steps[step];
+            match step.end {
+                Some(End::Done) => {
+                    self.state = State::Ended(Ending::Resolved);
+                    let words = Utterance::default()
+                        .then_text(step.say.get(self.lang))
+                        .then_prompt("phone-goodbye");
+                    return vec![self.say(words), Effect::HangUp];
+                }
+                Some(End::Agent) => {
+                    let mut effects = vec![self.say(Utterance::default().then_text(step.say.get(self.lang)))];
+                    effects.extend(self.agent_or_goodbye(now, Ending::ClosedToldHours));
+                    return effects;
+                }
+                None => {}
+            }
+        }
+        self.present()
+    }
+
+    /// Says the current place with its choices and hints, then listens.
+    fn present(&self) -> Vec<Effect> {
+        let mut words = Utterance::default();
+        match self.state {
+            State::At(Place::Menu) => {
+                words = words.then_prompt("phone-menu-intro");
+                for flow in &self.flows.flows {
+                    let key = flow.menu_key.to_string();
+                    words = words.then_prompt_with(
+                        "phone-menu-item",
+                        &[("title", flow.title.get(self.lang)), ("key", &key)],
+                    );
+                }
+                words = words.then_prompt("phone-choose-language");
+            }
+            State::At(Place::Step { flow, step }) => {
+                let step = &self.flows.flows[flow].steps[step];
+                words = words.then_text(step.say.get(self.lang));
+                for choice in &step.choices {
+                    let key = choice.key.to_string();
+                    words = words.then_prompt_with(
+                        "phone-press",
+                        &[("key", &key), ("label", choice.label.get(self.lang))],
+                    );
+                }
+            }
+            State::Ended(_) => return Vec::new(),
+        }
+        words = words.then_prompt("phone-hints");
+        vec![self.say(words), Effect::Listen]
+    }
+
+    fn queue(&mut self) -> Vec<Effect> {
+        self.state = State::Ended(Ending::Queued);
+        vec![self.say(Utterance::prompt("phone-queue")), Effect::Queue]
+    }
+
+    /// An agent when the line is open; otherwise the hours and goodbye.
+    fn agent_or_goodbye(&mut self, now: NaiveDateTime, closed: Ending) -> Vec<Effect> {
+        if status_at(now).open {
+            return self.queue();
+        }
+        self.state = State::Ended(closed);
+        let words = closed_message(now)
+            .then_prompt("phone-call-again")
+            .then_prompt("phone-goodbye");
+        vec![self.say(words), Effect::HangUp]
+    }
+}
+
+/// "The line is closed", the hours, and when it opens next (always today or tomorrow,
+/// since it opens every day).
+fn closed_message(now: NaiveDateTime) -> Utterance {
+    let status = status_at(now);
+    let hour = status.next_change.format("%-H").to_string();
+    let id = if status.next_change.date() == now.date() {
+        "phone-opens-today"
+    } else {
+        "phone-opens-tomorrow"
+    };
+    Utterance::prompt("phone-closed").then_prompt_with(id, &[("hour", &hour)])
+}
+
+#[cfg(test)]
+mod tests;

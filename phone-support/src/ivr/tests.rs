@@ -1,0 +1,259 @@
+//! Tests of the voice menu's state machine on the shipped flows.
+
+use super::*;
+use proptest::prelude::*;
+use speech::Part;
+
+fn at(text: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()
+}
+
+/// A Wednesday at noon: open.
+fn open() -> NaiveDateTime {
+    at("2026-11-25 12:00")
+}
+
+/// A Wednesday evening: closed, opens tomorrow at 8.
+fn closed() -> NaiveDateTime {
+    at("2026-11-25 21:00")
+}
+
+fn flows() -> FlowSet {
+    FlowSet::shipped().unwrap()
+}
+
+fn press(ivr: &mut Ivr, keys: &str, now: NaiveDateTime) -> Vec<Effect> {
+    keys.chars()
+        .flat_map(|c| ivr.handle(Input::Key(Key::from_char(c).unwrap()), now))
+        .collect()
+}
+
+fn prompt_ids(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Say(_, u) => Some(u),
+            _ => None,
+        })
+        .flat_map(|u| u.parts.iter())
+        .filter_map(|p| match p {
+            Part::Prompt { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn texts(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Say(_, u) => Some(u),
+            _ => None,
+        })
+        .flat_map(|u| u.parts.iter())
+        .filter_map(|p| match p {
+            Part::Text(text) => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn answers_in_danish_with_the_menu_and_9_for_english() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows);
+    let effects = ivr.start();
+    assert!(matches!(&effects[0], Effect::Say(Lang::Da, _)));
+    let ids = prompt_ids(&effects);
+    assert_eq!(&ids[..3], ["phone-welcome", "phone-choose-language", "phone-menu-intro"]);
+    assert_eq!(ids.iter().filter(|id| *id == "phone-menu-item").count(), 5);
+    assert_eq!(effects.last(), Some(&Effect::Listen));
+
+    let english = press(&mut ivr, "9", open());
+    assert!(matches!(&english[0], Effect::Say(Lang::En, _)));
+    assert_eq!(ivr.lang(), Lang::En);
+}
+
+#[test]
+fn walks_the_setup_flow_to_its_end() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows);
+    ivr.start();
+    let effects = press(&mut ivr, "1111111111", open());
+    assert_eq!(ivr.ending(), Some(Ending::Resolved));
+    assert_eq!(effects.last(), Some(&Effect::HangUp));
+    assert_eq!(
+        ivr.visited(),
+        [
+            "menu",
+            "setup-reader/unpack",
+            "setup-reader/headphones",
+            "setup-reader/switch-on",
+            "setup-reader/volume",
+            "setup-reader/serial",
+            "setup-reader/activation-code",
+            "setup-reader/activate",
+            "setup-reader/test-login",
+            "setup-reader/done",
+        ]
+    );
+    // Keys after the end do nothing.
+    assert!(press(&mut ivr, "1", open()).is_empty());
+}
+
+#[test]
+fn star_repeats_and_hash_goes_back() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows);
+    ivr.start();
+    let first = press(&mut ivr, "11", open());
+    let again = press(&mut ivr, "*", open());
+    assert_eq!(texts(&again), texts(&first[first.len() - 2..]));
+    assert_eq!(ivr.place(), Some(Place::Step { flow: 0, step: 1 }));
+    press(&mut ivr, "#", open());
+    assert_eq!(ivr.place(), Some(Place::Step { flow: 0, step: 0 }));
+    press(&mut ivr, "#", open());
+    assert_eq!(ivr.place(), Some(Place::Menu));
+    // Nowhere further back: the menu is said again.
+    let menu = press(&mut ivr, "#", open());
+    assert!(prompt_ids(&menu).contains(&"phone-menu-intro".to_owned()));
+}
+
+#[test]
+fn invalid_keys_are_said_and_the_step_repeated() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows);
+    ivr.start();
+    let effects = press(&mut ivr, "7", open());
+    assert_eq!(prompt_ids(&effects)[0], "phone-invalid-key");
+    assert_eq!(ivr.place(), Some(Place::Menu));
+    press(&mut ivr, "1", open());
+    let effects = press(&mut ivr, "5", open());
+    assert_eq!(prompt_ids(&effects)[0], "phone-invalid-key");
+    assert_eq!(ivr.place(), Some(Place::Step { flow: 0, step: 0 }));
+}
+
+#[test]
+fn zero_queues_when_open() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows);
+    ivr.start();
+    let effects = press(&mut ivr, "10", open());
+    assert_eq!(effects.last(), Some(&Effect::Queue));
+    assert_eq!(ivr.ending(), Some(Ending::Queued));
+}
+
+#[test]
+fn zero_when_closed_tells_the_hours_and_stays() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows);
+    ivr.start();
+    let effects = press(&mut ivr, "0", closed());
+    let Effect::Say(_, first) = &effects[0] else {
+        panic!("says something first")
+    };
+    assert_eq!(
+        first.parts,
+        Utterance::prompt("phone-closed")
+            .then_prompt_with("phone-opens-tomorrow", &[("hour", "8")])
+            .parts
+    );
+    assert_eq!(ivr.place(), Some(Place::Menu));
+    // Early morning on a Saturday: opens today at 10.
+    let effects = press(&mut ivr, "0", at("2026-11-28 07:00"));
+    assert!(prompt_ids(&effects).contains(&"phone-opens-today".to_owned()));
+}
+
+#[test]
+fn three_silences_then_agent_or_goodbye() {
+    let flows = flows();
+    for (now, ending, last) in [
+        (open(), Ending::Queued, Effect::Queue),
+        (closed(), Ending::NoInput, Effect::HangUp),
+    ] {
+        let mut ivr = Ivr::new(&flows);
+        ivr.start();
+        for _ in 0..2 {
+            let effects = ivr.handle(Input::Silence, now);
+            assert_eq!(prompt_ids(&effects)[0], "phone-no-input");
+            assert_eq!(effects.last(), Some(&Effect::Listen));
+        }
+        let effects = ivr.handle(Input::Silence, now);
+        assert_eq!(effects.last(), Some(&last));
+        assert_eq!(ivr.ending(), Some(ending));
+    }
+}
+
+#[test]
+fn a_key_resets_the_silence_count() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows);
+    ivr.start();
+    ivr.handle(Input::Silence, open());
+    ivr.handle(Input::Silence, open());
+    press(&mut ivr, "*", open());
+    ivr.handle(Input::Silence, open());
+    let effects = ivr.handle(Input::Silence, open());
+    assert_eq!(effects.last(), Some(&Effect::Listen));
+}
+
+#[test]
+fn agent_step_when_closed_says_hours_and_goodbye() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows);
+    ivr.start();
+    // code-refused → blocked (an agent step).
+    let effects = press(&mut ivr, "32", closed());
+    assert_eq!(ivr.ending(), Some(Ending::ClosedToldHours));
+    let ids = prompt_ids(&effects);
+    assert!(ids.ends_with(&[
+        "phone-closed".to_owned(),
+        "phone-opens-tomorrow".to_owned(),
+        "phone-call-again".to_owned(),
+        "phone-goodbye".to_owned()
+    ]));
+    assert_eq!(effects.last(), Some(&Effect::HangUp));
+}
+
+fn input() -> impl Strategy<Value = Input> {
+    prop_oneof![
+        Just(Input::Silence),
+        "[0-9*#]".prop_map(|s| Input::Key(Key::from_char(s.chars().next().unwrap()).unwrap())),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn every_prompt_said_is_in_the_catalogue_and_every_turn_ends_sensibly(
+        inputs in proptest::collection::vec(input(), 0..40),
+        minute in 0u32..(7 * 24 * 60),
+    ) {
+        let catalogue = speech::Catalogue::embedded().unwrap();
+        let flows = flows();
+        let now = at("2026-11-23 00:00") + chrono::Duration::minutes(i64::from(minute));
+        let mut ivr = Ivr::new(&flows);
+        let mut turns = vec![ivr.start()];
+        for input in inputs {
+            turns.push(ivr.handle(input, now));
+        }
+        for effects in &turns {
+            for id in prompt_ids(effects) {
+                prop_assert!(catalogue.contains(&id), "{id} missing from phone.ftl");
+            }
+            for effect in effects {
+                if let Effect::Say(lang, utterance) = effect {
+                    for part in &utterance.parts {
+                        if let Part::Prompt { id, args } = part {
+                            prop_assert!(catalogue.format(*lang, id, args).is_ok());
+                        }
+                    }
+                }
+            }
+            // A turn either waits for a key, ends the call, or (after the end) is empty.
+            match effects.last() {
+                None => prop_assert!(ivr.ending().is_some()),
+                Some(last) => prop_assert!(matches!(last, Effect::Listen | Effect::Queue | Effect::HangUp)),
+            }
+        }
+    }
+}
