@@ -1,4 +1,4 @@
-//! Stage 2, pure: an [`Utterance`] in the listener's [`Settings`] → a [`Script`] of
+//! Stage 2, pure: an [`Utterance`](crate::Utterance) in the listener's [`Settings`] → a [`Script`] of
 //! [`Token`]s (digit words, prompt texts, free text and typed pauses).
 
 use std::borrow::Cow;

@@ -140,6 +140,13 @@ impl Stopper {
 mod tests {
     use super::*;
 
+    /// The device's key handler stops speech from another thread than the player's.
+    #[test]
+    fn stopper_can_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Stopper>();
+    }
+
     /// This machine has no sound card: opening must fail with a typed error, not panic
     /// or hang. (On a machine with sound, opening works and this checks nothing more.)
     #[test]
