@@ -52,7 +52,12 @@ pub struct ErrorBody {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
-            result: if self.status.is_server_error() { "error" } else { "refused" }.into(),
+            result: if self.status.is_server_error() {
+                "error"
+            } else {
+                "refused"
+            }
+            .into(),
             reason: self.reason.into(),
             message: self.message,
         };
@@ -152,7 +157,9 @@ impl FromRequestParts<AppState> for Admin {
             retry_after_s: None,
         };
         if !state.admin.is_set() {
-            return Err(refuse("admin calls are disabled: KODE_ADMIN_TOKEN was not set at start"));
+            return Err(refuse(
+                "admin calls are disabled: KODE_ADMIN_TOKEN was not set at start",
+            ));
         }
         let token = parts
             .headers
@@ -275,7 +282,12 @@ async fn activate(
 ) -> Result<Json<StatusResponse>, ApiError> {
     state
         .service
-        .activate(&request.serial, &request.user, &request.activation_code, &request.code)
+        .activate(
+            &request.serial,
+            &request.user,
+            &request.activation_code,
+            &request.code,
+        )
         .await?;
     Ok(Json(StatusResponse {
         status: "active".into(),
@@ -318,7 +330,9 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<StatusResponse>, 
         .device_count()
         .await
         .map_err(ServiceError::from)?;
-    Ok(Json(StatusResponse { status: "ok".into() }))
+    Ok(Json(StatusResponse {
+        status: "ok".into(),
+    }))
 }
 
 /// Prometheus text exposition of the service's counters.
@@ -337,14 +351,32 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         ("unknown_user", &m.unknown_user),
         ("malformed", &m.malformed),
     ] {
-        text.push_str(&format!("kode_validations_total{{result=\"{result}\"}} {}\n", load(counter)));
+        text.push_str(&format!(
+            "kode_validations_total{{result=\"{result}\"}} {}\n",
+            load(counter)
+        ));
     }
     for (name, help, counter) in [
-        ("kode_activations_total", "Devices activated.", &m.activations),
-        ("kode_imported_devices_total", "Devices imported.", &m.imported_devices),
-        ("kode_conflict_retries_total", "Requests re-read after a concurrent change.", &m.retries),
+        (
+            "kode_activations_total",
+            "Devices activated.",
+            &m.activations,
+        ),
+        (
+            "kode_imported_devices_total",
+            "Devices imported.",
+            &m.imported_devices,
+        ),
+        (
+            "kode_conflict_retries_total",
+            "Requests re-read after a concurrent change.",
+            &m.retries,
+        ),
     ] {
-        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", load(counter)));
+        text.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+            load(counter)
+        ));
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

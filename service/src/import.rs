@@ -31,19 +31,22 @@ pub enum ImportError {
 /// A serial: 1–64 printable ASCII characters, no spaces or commas.
 pub fn check_serial(serial: &str) -> Result<(), String> {
     if serial.is_empty() || serial.len() > 64 {
-        return Err(format!("serial must be 1 to 64 characters, got {}", serial.len()));
+        return Err(format!(
+            "serial must be 1 to 64 characters, got {}",
+            serial.len()
+        ));
     }
-    if let Some(bad) = serial
-        .chars()
-        .find(|c| !c.is_ascii_graphic() || *c == ',')
-    {
+    if let Some(bad) = serial.chars().find(|c| !c.is_ascii_graphic() || *c == ',') {
         return Err(format!("serial {serial:?} contains {bad:?}"));
     }
     Ok(())
 }
 
 /// Reads either format: text starting with `<` is PSKC, anything else is lines.
-pub fn parse(text: &str, pre_shared_key: Option<&[u8]>) -> Result<Vec<ImportedDevice>, ImportError> {
+pub fn parse(
+    text: &str,
+    pre_shared_key: Option<&[u8]>,
+) -> Result<Vec<ImportedDevice>, ImportError> {
     let devices = if text.trim_start().starts_with('<') {
         parse_pskc(text, pre_shared_key)?
     } else {
@@ -63,12 +66,16 @@ pub fn parse(text: &str, pre_shared_key: Option<&[u8]>) -> Result<Vec<ImportedDe
     Ok(devices)
 }
 
-fn parse_pskc(text: &str, pre_shared_key: Option<&[u8]>) -> Result<Vec<ImportedDevice>, ImportError> {
+fn parse_pskc(
+    text: &str,
+    pre_shared_key: Option<&[u8]>,
+) -> Result<Vec<ImportedDevice>, ImportError> {
     let packages = otp::pskc::parse(text, pre_shared_key)?;
     packages
         .into_iter()
         .map(|package| {
-            check_serial(&package.serial).map_err(|problem| ImportError::Line { line: 0, problem })?;
+            check_serial(&package.serial)
+                .map_err(|problem| ImportError::Line { line: 0, problem })?;
             Ok(ImportedDevice {
                 serial: package.serial,
                 kind: package.kind,
@@ -114,7 +121,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const URI: &str = "otpauth://totp/MitID:KR-1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=MitID";
+    const URI: &str =
+        "otpauth://totp/MitID:KR-1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=MitID";
 
     #[test]
     fn lines_and_csv_parse() {
@@ -133,21 +141,33 @@ mod tests {
     fn a_bad_line_refuses_the_file_naming_the_line() {
         let text = format!("KR-1 {URI}\nKR-2 otpauth://totp/x?secret=GEZ1\n");
         let error = parse(&text, None).unwrap_err();
-        assert_eq!(error.to_string(), "line 2: KR-2: secret: not base32 at position 4");
+        assert_eq!(
+            error.to_string(),
+            "line 2: KR-2: secret: not base32 at position 4"
+        );
         let error = parse(&format!("KR-1 {URI}\nKR-1 {URI}\n"), None).unwrap_err();
-        assert_eq!(error.to_string(), "line 2: serial KR-1 appears more than once");
+        assert_eq!(
+            error.to_string(),
+            "line 2: serial KR-1 appears more than once"
+        );
         let error = parse("just-a-serial\n", None).unwrap_err();
         assert_eq!(error.to_string(), "line 1: expected `SERIAL otpauth://…`");
         assert_eq!(parse("# nothing\n", None).unwrap_err(), ImportError::Empty);
         let weak = "KR-9 otpauth://totp/x?secret=GEZDGNBV\n";
-        assert!(matches!(parse(weak, None).unwrap_err(), ImportError::WeakSecret { bytes: 5, .. }));
+        assert!(matches!(
+            parse(weak, None).unwrap_err(),
+            ImportError::WeakSecret { bytes: 5, .. }
+        ));
     }
 
     #[test]
     fn pskc_is_recognised_and_doctype_refused() {
         let error = parse("<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\n<x/>", None)
             .unwrap_err();
-        assert!(error.to_string().starts_with("line 2, <!DOCTYPE>"), "{error}");
+        assert!(
+            error.to_string().starts_with("line 2, <!DOCTYPE>"),
+            "{error}"
+        );
     }
 
     #[test]

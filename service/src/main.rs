@@ -50,7 +50,8 @@ enum Command {
 }
 
 fn data_dir() -> Result<PathBuf> {
-    let base = dirs::data_dir().context("no data directory for this user; pass --db and --key-file")?;
+    let base =
+        dirs::data_dir().context("no data directory for this user; pass --db and --key-file")?;
     Ok(base.join("kodeoplaeser"))
 }
 
@@ -75,15 +76,19 @@ async fn open(cli: &Cli) -> Result<Service> {
 }
 
 fn actor() -> String {
-    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
 }
 
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing the SIGTERM handler");
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
         tokio::select! {
             _ = interrupt => {},
             _ = terminate.recv() => {},
@@ -98,8 +103,7 @@ async fn shutdown_signal() {
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -141,7 +145,11 @@ async fn main() -> Result<()> {
                 .with_context(|| format!("importing {}", file.display()))?;
             println!("imported {count} devices from {}", file.display());
         }
-        Command::ActivationCode { serial, user, channel } => {
+        Command::ActivationCode {
+            serial,
+            user,
+            channel,
+        } => {
             let channel = Channel::from_name(channel).context("channel must be paper or sms")?;
             let issued = service
                 .issue_activation_code(serial, user, channel, &actor())

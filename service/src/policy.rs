@@ -243,7 +243,9 @@ pub enum ActivationRefusal {
     Expired,
     Blocked,
     /// Wrong; the attempts to store (the code is blocked when it reaches the maximum).
-    Wrong { attempts: u32 },
+    Wrong {
+        attempts: u32,
+    },
 }
 
 /// Checks a typed activation code against the stored one (`matches` is the hash
@@ -301,7 +303,9 @@ mod tests {
             assert_eq!(checked.counters.next, step + 1);
             assert_eq!(checked.counters.last_used_ms, Some(NOW));
         }
-        let after = check(&totp(), &fresh, &totp_code(STEP), NOW).unwrap().counters;
+        let after = check(&totp(), &fresh, &totp_code(STEP), NOW)
+            .unwrap()
+            .counters;
         let again = check(&totp(), &after, &totp_code(STEP), NOW).unwrap();
         assert_eq!(again.verdict, Err(Refusal::Replayed));
         assert_eq!(again.counters, after, "a replay changes nothing");
@@ -337,7 +341,11 @@ mod tests {
         for block in 0..3u32 {
             for attempt in 0..3 {
                 let checked = check(&totp(), &counters, "000000", now).unwrap();
-                assert_eq!(checked.verdict, Err(Refusal::WrongCode), "attempt {attempt}");
+                assert_eq!(
+                    checked.verdict,
+                    Err(Refusal::WrongCode),
+                    "attempt {attempt}"
+                );
                 counters = checked.counters;
             }
             let length = block_length_ms(block);
@@ -370,7 +378,9 @@ mod tests {
         let checked = check(&hotp(), &fresh, &code(10), 0).unwrap();
         assert_eq!((checked.verdict, checked.counters.next), (Ok(()), 11));
         assert_eq!(
-            check(&hotp(), &checked.counters, &code(10), 0).unwrap().verdict,
+            check(&hotp(), &checked.counters, &code(10), 0)
+                .unwrap()
+                .verdict,
             Err(Refusal::Replayed)
         );
         // 11 is beyond the look-ahead of 10 from 0: a resync needs 2 consecutive codes.
@@ -400,12 +410,18 @@ mod tests {
         assert_eq!(Channel::Paper.validity_ms(), 172_800_000);
         assert_eq!(Channel::Sms.validity_ms(), 1_800_000);
         assert_eq!(check_activation(100, 0, true, 99), Ok(()));
-        assert_eq!(check_activation(100, 0, true, 100), Err(ActivationRefusal::Expired));
+        assert_eq!(
+            check_activation(100, 0, true, 100),
+            Err(ActivationRefusal::Expired)
+        );
         assert_eq!(
             check_activation(100, 2, false, 0),
             Err(ActivationRefusal::Wrong { attempts: 3 })
         );
-        assert_eq!(check_activation(100, 3, true, 0), Err(ActivationRefusal::Blocked));
+        assert_eq!(
+            check_activation(100, 3, true, 0),
+            Err(ActivationRefusal::Blocked)
+        );
         let code = activation_code([0, 1, 2, 3, 4, 31, 32, 33, 34, 255]);
         assert_eq!(code, "ABCDE-9ABC9");
         assert_eq!(normalize_activation_code(" abcde 9abc9 "), "ABCDE9ABC9");

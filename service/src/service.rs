@@ -25,7 +25,10 @@ const MAX_USER_LEN: usize = 128;
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("code: {0}")]
     MalformedCode(#[from] otp::CodeError),
     #[error("no active code reader for this user")]
@@ -42,7 +45,10 @@ pub enum ServiceError {
     NoActivationCode,
     #[error("the activation code has expired; ask for a new one")]
     ActivationCodeExpired,
-    #[error("the activation code is blocked after {} wrong entries; ask for a new one", policy::MAX_ACTIVATION_ATTEMPTS)]
+    #[error(
+        "the activation code is blocked after {} wrong entries; ask for a new one",
+        policy::MAX_ACTIVATION_ATTEMPTS
+    )]
     ActivationCodeBlocked,
     #[error("wrong activation code ({attempts_left} attempts left)")]
     WrongActivationCode { attempts_left: u32 },
@@ -211,7 +217,10 @@ fn check_serial(serial: &str) -> Result<(), ServiceError> {
 /// Checks a typed code's shape before any lookup: 6 to 10 ASCII digits.
 fn check_code_shape(code: &str) -> Result<(), ServiceError> {
     if let Some(index) = code.chars().position(|c| !c.is_ascii_digit()) {
-        return Err(otp::CodeError::NotDigit { position: index + 1 }.into());
+        return Err(otp::CodeError::NotDigit {
+            position: index + 1,
+        }
+        .into());
     }
     if !(6..=10).contains(&code.len()) {
         return Err(otp::CodeError::WrongLength {
@@ -260,7 +269,11 @@ impl Service {
         };
         let digits = Digits::new(device.digits).map_err(|e| corrupt(e.to_string()))?;
         match device.kind.as_str() {
-            "hotp" => Ok(Generator::Hotp(Hotp::new(&secret, device.algorithm, digits))),
+            "hotp" => Ok(Generator::Hotp(Hotp::new(
+                &secret,
+                device.algorithm,
+                digits,
+            ))),
             "totp" => Totp::new(&secret, device.algorithm, digits, device.period, 0)
                 .map(Generator::Totp)
                 .map_err(|e| corrupt(e.to_string())),
@@ -295,7 +308,13 @@ impl Service {
     ) -> Result<usize, ServiceError> {
         let devices = import::parse(text, pre_shared_key)?;
         let serials: Vec<String> = devices.iter().map(|d| d.serial.clone()).collect();
-        if let Some(existing) = self.store.existing_serials(&serials).await?.into_iter().next() {
+        if let Some(existing) = self
+            .store
+            .existing_serials(&serials)
+            .await?
+            .into_iter()
+            .next()
+        {
             return Err(ServiceError::DuplicateSerial(existing));
         }
         let rows: Vec<NewDevice> = devices
@@ -346,7 +365,13 @@ impl Service {
         if let Err(error) = &result {
             let subject = format!("{serial} for {user}");
             self.store
-                .audit(&audit_entry(now, actor, "issue_activation_code", &subject, error.reason()))
+                .audit(&audit_entry(
+                    now,
+                    actor,
+                    "issue_activation_code",
+                    &subject,
+                    error.reason(),
+                ))
                 .await?;
         }
         result
@@ -401,7 +426,9 @@ impl Service {
         code: &str,
     ) -> Result<(), ServiceError> {
         let now = self.now_ms();
-        let result = self.activate_inner(serial, user, activation_code, code, now).await;
+        let result = self
+            .activate_inner(serial, user, activation_code, code, now)
+            .await;
         if let Err(error) = &result {
             self.store
                 .audit(&audit_entry(now, user, "activate", serial, error.reason()))
@@ -473,7 +500,13 @@ impl Service {
                     if checked.counters == device.counters {
                         return Err(refusal.into());
                     }
-                    let audit = audit_entry(now, user, "activate", serial, ServiceError::from(refusal).reason());
+                    let audit = audit_entry(
+                        now,
+                        user,
+                        "activate",
+                        serial,
+                        ServiceError::from(refusal).reason(),
+                    );
                     if self
                         .store
                         .update_counters(serial, device.version, &checked.counters, &audit)
@@ -517,16 +550,23 @@ impl Service {
                     .await?;
                 return Err(ServiceError::UnknownUser);
             };
-            let checked = match policy::check(&self.generator(&device)?, &device.counters, code, now) {
-                Ok(checked) => checked,
-                Err(error) => {
-                    let error = ServiceError::from(error);
-                    self.store
-                        .audit(&audit_entry(now, user, "validate", &device.serial, error.reason()))
-                        .await?;
-                    return Err(error);
-                }
-            };
+            let checked =
+                match policy::check(&self.generator(&device)?, &device.counters, code, now) {
+                    Ok(checked) => checked,
+                    Err(error) => {
+                        let error = ServiceError::from(error);
+                        self.store
+                            .audit(&audit_entry(
+                                now,
+                                user,
+                                "validate",
+                                &device.serial,
+                                error.reason(),
+                            ))
+                            .await?;
+                        return Err(error);
+                    }
+                };
             let result = checked.verdict.map_err(ServiceError::from);
             let audit = audit_entry(now, user, "validate", &device.serial, result_name(&result));
             if checked.counters == device.counters {
@@ -551,17 +591,25 @@ impl Service {
         let now = self.now_ms();
         check_serial(serial)?;
         let device = self.store.device(serial).await?;
-        let result = if device.is_some() { "ok" } else { "unknown_serial" };
+        let result = if device.is_some() {
+            "ok"
+        } else {
+            "unknown_serial"
+        };
         self.store
             .audit(&audit_entry(now, actor, "view_device", serial, result))
             .await?;
         let device = device.ok_or_else(|| ServiceError::UnknownSerial(serial.to_owned()))?;
-        let activation_code = self.store.activation_code(serial).await?.map(|code| ActivationCodeView {
-            user: code.user,
-            channel: code.channel.name().to_owned(),
-            expires_at: crate::clock::rfc3339(code.expires_at_ms),
-            attempts_left: policy::MAX_ACTIVATION_ATTEMPTS.saturating_sub(code.attempts),
-        });
+        let activation_code =
+            self.store
+                .activation_code(serial)
+                .await?
+                .map(|code| ActivationCodeView {
+                    user: code.user,
+                    channel: code.channel.name().to_owned(),
+                    expires_at: crate::clock::rfc3339(code.expires_at_ms),
+                    attempts_left: policy::MAX_ACTIVATION_ATTEMPTS.saturating_sub(code.attempts),
+                });
         let counters = &device.counters;
         Ok(DeviceView {
             serial: device.serial,

@@ -230,9 +230,7 @@ impl Store {
             Backend::Sqlite => ("BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"),
             Backend::Postgres => ("BYTEA", "BIGSERIAL PRIMARY KEY"),
         };
-        let schema = SCHEMA
-            .replace("BYTES", bytes)
-            .replace("AUTO_ID", auto_id);
+        let schema = SCHEMA.replace("BYTES", bytes).replace("AUTO_ID", auto_id);
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
             // Replicas starting together create the schema one at a time.
@@ -421,7 +419,10 @@ impl Store {
         Ok(())
     }
 
-    pub async fn activation_code(&self, serial: &str) -> Result<Option<ActivationCode>, StoreError> {
+    pub async fn activation_code(
+        &self,
+        serial: &str,
+    ) -> Result<Option<ActivationCode>, StoreError> {
         let row = sqlx::query(
             "SELECT serial, user_id, code_hash, channel, expires_at, attempts \
              FROM activation_codes WHERE serial = $1",
@@ -547,14 +548,16 @@ async fn insert_audit(
     conn: &mut sqlx::AnyConnection,
     entry: &AuditEntry,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO audit (at, actor, action, subject, result) VALUES ($1, $2, $3, $4, $5)")
-        .bind(entry.at_ms)
-        .bind(entry.actor.as_str())
-        .bind(entry.action.as_str())
-        .bind(entry.subject.as_str())
-        .bind(entry.result.as_str())
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO audit (at, actor, action, subject, result) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(entry.at_ms)
+    .bind(entry.actor.as_str())
+    .bind(entry.action.as_str())
+    .bind(entry.subject.as_str())
+    .bind(entry.result.as_str())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

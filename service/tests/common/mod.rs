@@ -76,9 +76,13 @@ impl Fixture {
 
     /// A second replica: its own pool and router over the same database and clock.
     pub async fn replica(&self) -> (Service, Router) {
-        let service = Service::open(&self.url, SecretBox::new(&[42; 32]), Arc::new(self.clock.clone()))
-            .await
-            .unwrap();
+        let service = Service::open(
+            &self.url,
+            SecretBox::new(&[42; 32]),
+            Arc::new(self.clock.clone()),
+        )
+        .await
+        .unwrap();
         let router = router_for(&service);
         (service, router)
     }
@@ -94,9 +98,18 @@ impl Fixture {
     /// Imports TOTP devices 1..=count with the RFC secret.
     pub async fn import_totp(&self, count: u32) {
         let lines: String = (1..=count)
-            .map(|n| format!("{} otpauth://totp/MitID:{}?secret={SECRET_B32}\n", self.serial(n), self.serial(n)))
+            .map(|n| {
+                format!(
+                    "{} otpauth://totp/MitID:{}?secret={SECRET_B32}\n",
+                    self.serial(n),
+                    self.serial(n)
+                )
+            })
             .collect();
-        assert_eq!(self.service.import(&lines, None, "test").await.unwrap(), count as usize);
+        assert_eq!(
+            self.service.import(&lines, None, "test").await.unwrap(),
+            count as usize
+        );
     }
 
     /// The code the device shows `offset` steps from now.
@@ -107,14 +120,32 @@ impl Fixture {
             .to_string()
     }
 
-    pub async fn call(&self, method: &str, uri: &str, body: Option<Value>, admin: bool) -> (StatusCode, Value) {
-        call(&self.router, method, uri, body.map(|b| b.to_string()), admin).await
+    pub async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<Value>,
+        admin: bool,
+    ) -> (StatusCode, Value) {
+        call(
+            &self.router,
+            method,
+            uri,
+            body.map(|b| b.to_string()),
+            admin,
+        )
+        .await
     }
 
     /// Issues an activation code and activates `serial` for `user` with the current code.
     pub async fn activate(&self, serial: &str, user: &str) {
         let (status, body) = self
-            .call("POST", "/v1/activation-codes", Some(serde_json::json!({"serial": serial, "user": user, "channel": "sms"})), true)
+            .call(
+                "POST",
+                "/v1/activation-codes",
+                Some(serde_json::json!({"serial": serial, "user": user, "channel": "sms"})),
+                true,
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let activation_code = body["activation_code"].as_str().unwrap().to_owned();
@@ -126,12 +157,19 @@ impl Fixture {
     }
 
     pub async fn validate(&self, user: &str, code: &str) -> (StatusCode, Value) {
-        self.call("POST", "/v1/validate", Some(serde_json::json!({"user": user, "code": code})), false)
-            .await
+        self.call(
+            "POST",
+            "/v1/validate",
+            Some(serde_json::json!({"user": user, "code": code})),
+            false,
+        )
+        .await
     }
 
     pub async fn view(&self, serial: &str) -> Value {
-        let (status, body) = self.call("GET", &format!("/v1/devices/{serial}"), None, true).await;
+        let (status, body) = self
+            .call("GET", &format!("/v1/devices/{serial}"), None, true)
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
@@ -145,7 +183,13 @@ pub fn router_for(service: &Service) -> Router {
 }
 
 /// One request through the router; the body is raw text so tests can send broken JSON.
-pub async fn call(router: &Router, method: &str, uri: &str, body: Option<String>, admin: bool) -> (StatusCode, Value) {
+pub async fn call(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    body: Option<String>,
+    admin: bool,
+) -> (StatusCode, Value) {
     let mut request = Request::builder().method(method).uri(uri);
     if body.is_some() {
         request = request.header("content-type", "application/json");
@@ -153,7 +197,9 @@ pub async fn call(router: &Router, method: &str, uri: &str, body: Option<String>
     if admin {
         request = request.header("authorization", format!("Bearer {ADMIN_TOKEN}"));
     }
-    let request = request.body(body.map(Body::from).unwrap_or_else(Body::empty)).unwrap();
+    let request = request
+        .body(body.map(Body::from).unwrap_or_else(Body::empty))
+        .unwrap();
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
