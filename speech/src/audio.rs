@@ -315,6 +315,86 @@ pub fn rms(samples: &[i16]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A segment: silence, sound, silence, delivered in chunks of a given size; or a pause.
+    #[derive(Debug, Clone)]
+    enum Piece {
+        Segment {
+            lead: usize,
+            sound: Vec<i16>,
+            trail: usize,
+            chunk: usize,
+        },
+        Pause(usize),
+    }
+
+    fn piece() -> impl Strategy<Value = Piece> {
+        prop_oneof![
+            (
+                0..50usize,
+                proptest::collection::vec(prop_oneof![-30000i16..-200, 200i16..30000], 1..60),
+                0..50usize,
+                1..40usize
+            )
+                .prop_map(|(lead, sound, trail, chunk)| Piece::Segment {
+                    lead,
+                    sound,
+                    trail,
+                    chunk
+                }),
+            (0..80usize).prop_map(Piece::Pause),
+        ]
+    }
+
+    proptest! {
+        /// However the audio is chunked: each segment keeps exactly its sound (trimmed of
+        /// silence), faded but never amplified; pauses are exact; spans tile the output.
+        #[test]
+        fn joiner_keeps_sound_trims_silence_and_tiles_spans(
+            pieces in proptest::collection::vec(piece(), 0..8),
+            fade in 0..10usize,
+        ) {
+            let mut out = Pcm::new(1000);
+            let mut joiner = Joiner::new(&mut out, fade);
+            let mut expected_len = 0;
+            let mut originals = Vec::new();
+            for (index, piece) in pieces.iter().enumerate() {
+                match piece {
+                    Piece::Segment { lead, sound, trail, chunk } => {
+                        let mut all = vec![0i16; *lead];
+                        all.extend(sound);
+                        all.extend(vec![0i16; *trail]);
+                        joiner.begin();
+                        for part in all.chunks(*chunk) {
+                            joiner.push(part).unwrap();
+                        }
+                        joiner.end(index).unwrap();
+                        expected_len += sound.len();
+                        originals.extend(sound.iter().copied());
+                    }
+                    Piece::Pause(n) => {
+                        joiner.pause(index, *n).unwrap();
+                        expected_len += n;
+                        originals.extend(std::iter::repeat_n(0, *n));
+                    }
+                }
+            }
+            let spans = joiner.into_spans();
+            prop_assert_eq!(out.samples.len(), expected_len);
+            prop_assert_eq!(spans.len(), pieces.len());
+            let mut at = 0;
+            for span in &spans {
+                prop_assert_eq!(span.start, at);
+                at = span.end;
+            }
+            prop_assert_eq!(at, expected_len);
+            for (got, original) in out.samples.iter().zip(&originals) {
+                prop_assert!(got.unsigned_abs() <= original.unsigned_abs());
+                prop_assert!(*got == 0 || got.signum() == original.signum());
+            }
+        }
+    }
 
     fn tone(len: usize, amplitude: i16) -> Vec<i16> {
         (0..len)

@@ -456,6 +456,43 @@ fn inline_variables(inline: &ast::InlineExpression<&str>, out: &mut BTreeSet<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Loading succeeds exactly when both languages have the same ids, and otherwise
+        /// names every id that lacks a translation, with the language it lacks.
+        #[test]
+        fn missing_translations_are_exactly_the_difference(
+            da_ids in proptest::collection::btree_set("[a-z]{1,6}(-[a-z]{1,4})?", 0..8),
+            en_ids in proptest::collection::btree_set("[a-z]{1,6}(-[a-z]{1,4})?", 0..8),
+        ) {
+            let text = |ids: &BTreeSet<String>| {
+                ids.iter().map(|id| format!("{id} = tekst {id}\n")).collect::<String>()
+            };
+            let (da, en) = (text(&da_ids), text(&en_ids));
+            let result = Catalogue::from_sources(&[src("da", "x.ftl", &da), src("en", "x.ftl", &en)]);
+            let mut expected: Vec<Problem> = da_ids
+                .symmetric_difference(&en_ids)
+                .map(|id| Problem::Missing {
+                    id: id.clone(),
+                    file: "x.ftl".into(),
+                    present: if da_ids.contains(id) { Lang::Da } else { Lang::En },
+                    missing: if da_ids.contains(id) { Lang::En } else { Lang::Da },
+                })
+                .collect();
+            expected.sort_by(|a, b| format!("{a}").cmp(&format!("{b}")));
+            match result {
+                Ok(catalogue) => {
+                    prop_assert!(expected.is_empty());
+                    prop_assert_eq!(catalogue.messages().len(), da_ids.len());
+                }
+                Err(mut err) => {
+                    err.problems.sort_by(|a, b| format!("{a}").cmp(&format!("{b}")));
+                    prop_assert_eq!(err.problems, expected);
+                }
+            }
+        }
+    }
 
     fn src<'a>(lang: &'a str, file: &'a str, text: &'a str) -> Source<'a> {
         Source { lang, file, text }
