@@ -4,4 +4,5 @@
 pub mod dtmf;
 pub mod flow;
 pub mod ivr;
+pub mod line;
 pub mod rules;

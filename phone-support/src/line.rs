@@ -1,0 +1,283 @@
+//! Telephone lines the voice menu runs over, and the loop that drives a call. A [`Line`]
+//! says utterances, listens for keys and queues or hangs up; [`AudioLine`] hears keys as
+//! DTMF tones in an audio stream, [`LocalLine`] reads them from a keyboard. What is said goes
+//! to a [`Speaker`]: text, or synthesized audio into a WAV file or the speakers.
+
+use std::io::{BufRead, Write};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use speech::{Catalogue, Lang, Settings, Sink, Utterance, Voice};
+
+use crate::dtmf::Detector;
+use crate::ivr::{Effect, Ending, Input, Ivr, Key, NO_INPUT_TIMEOUT};
+
+/// Why a line stopped working.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    #[error("the caller hung up")]
+    CallerHungUp,
+    #[error("cannot render prompt: {0}")]
+    Render(#[from] speech::RenderError),
+    #[error("cannot speak: {0}")]
+    Speak(#[from] speech::SpeakError),
+    #[error("line I/O failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A telephone line as the voice menu sees it.
+pub trait Line {
+    fn say(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError>;
+    /// Waits up to `timeout` for a key; `None` when none came.
+    fn listen(&mut self, timeout: Duration) -> Result<Option<Key>, LineError>;
+    /// Hands the caller to the agent queue.
+    fn queue(&mut self) -> Result<(), LineError>;
+    fn hang_up(&mut self) -> Result<(), LineError>;
+}
+
+/// Where what the menu says ends up.
+pub trait Speaker {
+    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError>;
+}
+
+/// Writes each utterance as a line of text (`[da] …`), rendered through the catalogue:
+/// for screen readers, logs and tests.
+pub struct TextSpeaker<W: Write> {
+    catalogue: Catalogue,
+    out: W,
+}
+
+impl<W: Write> TextSpeaker<W> {
+    pub fn new(catalogue: Catalogue, out: W) -> Self {
+        TextSpeaker { catalogue, out }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+impl<W: Write> Speaker for TextSpeaker<W> {
+    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
+        let text = render_text(&self.catalogue, lang, words)?;
+        writeln!(self.out, "[{lang}] {text}")?;
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+/// The words of an utterance as one line of text.
+pub fn render_text(catalogue: &Catalogue, lang: Lang, words: &Utterance) -> Result<String, LineError> {
+    let settings = Settings {
+        lang,
+        ..Settings::default()
+    };
+    Ok(catalogue.render(words, settings)?.words_line())
+}
+
+/// Synthesizes each utterance with a speech voice into a sink (a WAV file, memory, or
+/// live playback).
+pub struct VoiceSpeaker<S: Sink> {
+    catalogue: Catalogue,
+    voice: Voice,
+    sink: S,
+}
+
+impl<S: Sink> VoiceSpeaker<S> {
+    pub fn new(catalogue: Catalogue, voice: Voice, sink: S) -> Self {
+        VoiceSpeaker {
+            catalogue,
+            voice,
+            sink,
+        }
+    }
+
+    pub fn into_sink(self) -> S {
+        self.sink
+    }
+}
+
+impl<S: Sink> Speaker for VoiceSpeaker<S> {
+    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
+        let settings = Settings {
+            lang,
+            ..Settings::default()
+        };
+        let script = self.catalogue.render(words, settings)?;
+        self.voice.speak(&script, &mut self.sink)?;
+        Ok(())
+    }
+}
+
+/// Both a text log and audio, e.g. a transcript next to a WAV.
+impl<A: Speaker, B: Speaker> Speaker for (A, B) {
+    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
+        self.0.speak(lang, words)?;
+        self.1.speak(lang, words)
+    }
+}
+
+/// A line whose caller side is an audio stream (e.g. a WAV recording or a phone
+/// gateway's samples): keys are DTMF tones found by [`Detector`]. Time on this line is the
+/// stream's own: listening for 8 s consumes 8 s of samples, so runs are deterministic.
+/// The stream ending means the caller hung up.
+pub struct AudioLine<I: Iterator<Item = i16>, S: Speaker> {
+    samples: I,
+    rate: u32,
+    detector: Detector,
+    speaker: S,
+    /// Samples consumed so far (the line's clock).
+    pub position: u64,
+}
+
+impl<I: Iterator<Item = i16>, S: Speaker> AudioLine<I, S> {
+    pub fn new(samples: I, rate: u32, speaker: S) -> Self {
+        AudioLine {
+            samples,
+            rate,
+            detector: Detector::new(rate),
+            speaker,
+            position: 0,
+        }
+    }
+
+    pub fn into_speaker(self) -> S {
+        self.speaker
+    }
+}
+
+impl<I: Iterator<Item = i16>, S: Speaker> Line for AudioLine<I, S> {
+    fn say(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
+        self.speaker.speak(lang, words)
+    }
+
+    fn listen(&mut self, timeout: Duration) -> Result<Option<Key>, LineError> {
+        let budget = (timeout.as_secs_f64() * f64::from(self.rate)) as u64;
+        for _ in 0..budget {
+            let sample = self.samples.next().ok_or(LineError::CallerHungUp)?;
+            self.position += 1;
+            if let Some(key) = self.detector.push(sample) {
+                return Ok(Some(key));
+            }
+        }
+        Ok(None)
+    }
+
+    fn queue(&mut self) -> Result<(), LineError> {
+        Ok(())
+    }
+
+    fn hang_up(&mut self) -> Result<(), LineError> {
+        Ok(())
+    }
+}
+
+/// A line on this computer: keys typed on the keyboard (0–9, * and #, Enter sends them),
+/// speech to the given speaker. End of input means the caller hung up.
+pub struct LocalLine<S: Speaker, W: Write> {
+    keys: mpsc::Receiver<Option<char>>,
+    speaker: S,
+    status: W,
+}
+
+impl<S: Speaker, W: Write> LocalLine<S, W> {
+    /// Reads keys from `input` on a thread of its own; `status` receives notes such as
+    /// "queued for an agent".
+    pub fn new(input: impl BufRead + Send + 'static, speaker: S, status: W) -> Self {
+        let (sender, keys) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in input.lines() {
+                let Ok(line) = line else { break };
+                for c in line.chars().filter(|c| !c.is_whitespace()) {
+                    if sender.send(Some(c)).is_err() {
+                        return;
+                    }
+                }
+            }
+            let _ = sender.send(None);
+        });
+        LocalLine {
+            keys,
+            speaker,
+            status,
+        }
+    }
+}
+
+impl<S: Speaker, W: Write> Line for LocalLine<S, W> {
+    fn say(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
+        self.speaker.speak(lang, words)
+    }
+
+    fn listen(&mut self, timeout: Duration) -> Result<Option<Key>, LineError> {
+        loop {
+            match self.keys.recv_timeout(timeout) {
+                Ok(Some(c)) => match Key::from_char(c) {
+                    Some(key) => return Ok(Some(key)),
+                    None => writeln!(self.status, "({c:?} is not a key: use 0–9, * or #)")?,
+                },
+                Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(LineError::CallerHungUp)
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => return Ok(None),
+            }
+        }
+    }
+
+    fn queue(&mut self) -> Result<(), LineError> {
+        writeln!(self.status, "(the call is now in the agent queue)")?;
+        Ok(())
+    }
+
+    fn hang_up(&mut self) -> Result<(), LineError> {
+        writeln!(self.status, "(the menu hung up)")?;
+        Ok(())
+    }
+}
+
+/// What happened in one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    /// "menu" and "flow/step" places, in order.
+    pub visited: Vec<String>,
+    /// `None` when the caller hung up first.
+    pub ending: Option<Ending>,
+    pub lang: Lang,
+}
+
+/// Drives one call: performs the menu's effects on the line and feeds back keys and
+/// silences, reading Copenhagen local time from `clock` at each input.
+pub fn run_call(
+    ivr: &mut Ivr<'_>,
+    line: &mut dyn Line,
+    mut clock: impl FnMut() -> NaiveDateTime,
+) -> Result<CallRecord, LineError> {
+    let mut effects = ivr.start();
+    loop {
+        let mut listen = false;
+        for effect in effects {
+            match effect {
+                Effect::Say(lang, words) => line.say(lang, &words)?,
+                Effect::Listen => listen = true,
+                Effect::Queue => line.queue()?,
+                Effect::HangUp => line.hang_up()?,
+            }
+        }
+        if !listen {
+            break;
+        }
+        let input = match line.listen(NO_INPUT_TIMEOUT) {
+            Ok(Some(key)) => Input::Key(key),
+            Ok(None) => Input::Silence,
+            Err(LineError::CallerHungUp) => break,
+            Err(error) => return Err(error),
+        };
+        effects = ivr.handle(input, clock());
+    }
+    Ok(CallRecord {
+        visited: ivr.visited().to_vec(),
+        ending: ivr.ending(),
+        lang: ivr.lang(),
+    })
+}

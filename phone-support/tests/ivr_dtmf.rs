@@ -1,0 +1,112 @@
+//! The voice menu driven by DTMF audio: tones are synthesized, played into an
+//! [`AudioLine`], detected by the Goertzel detector, and the path and prompts are checked.
+
+use chrono::NaiveDateTime;
+use phone_support::dtmf::{self, Press};
+use phone_support::flow::FlowSet;
+use phone_support::ivr::{Ending, Ivr};
+use phone_support::line::{run_call, AudioLine, CallRecord, TextSpeaker, VoiceSpeaker};
+use speech::{Catalogue, Pcm, Voice};
+
+const RATE: u32 = 8000;
+
+fn at(text: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()
+}
+
+/// Plays `audio` into the menu at a fixed local time; returns the record and the transcript.
+fn call(audio: Vec<i16>, now: NaiveDateTime) -> (CallRecord, String) {
+    let flows = FlowSet::shipped().unwrap();
+    let mut ivr = Ivr::new(&flows);
+    let speaker = TextSpeaker::new(Catalogue::embedded().unwrap(), Vec::new());
+    let mut line = AudioLine::new(audio.into_iter(), RATE, speaker);
+    let record = run_call(&mut ivr, &mut line, || now).unwrap();
+    let transcript = String::from_utf8(line.into_speaker().into_inner()).unwrap();
+    (record, transcript)
+}
+
+/// Keys with a caller's thinking pause (1 s) before each.
+fn caller_presses(keys: &str) -> Vec<i16> {
+    let mut audio = Vec::new();
+    for key in keys.chars() {
+        audio.extend(dtmf::silence(RATE, 1000));
+        audio.extend(dtmf::synthesize(&key.to_string(), RATE, Press::default()).unwrap());
+    }
+    audio
+}
+
+#[test]
+fn dtmf_walks_the_setup_flow_to_its_end() {
+    let (record, transcript) = call(caller_presses("1111111111"), at("2026-11-25 12:00"));
+    assert_eq!(record.ending, Some(Ending::Resolved));
+    assert_eq!(record.visited.len(), 10);
+    assert_eq!(record.visited.last().unwrap(), "setup-reader/done");
+    let lines: Vec<&str> = transcript.lines().collect();
+    assert!(lines[0].starts_with("[da] Velkommen til support for MitID kodeoplæser."));
+    assert!(lines[1].contains("Opsætning af en ny kodeoplæser: tryk 1."));
+    assert!(transcript.contains("Tænd kodeoplæseren med den røde tast nederst til højre."));
+    assert!(transcript.contains("Tryk 1, hvis du hørte testsætningen."));
+    assert!(transcript.contains("En aktiveringskode på papir fra Borgerservice gælder i 48 timer."));
+    assert!(lines
+        .last()
+        .unwrap()
+        .ends_with("Din kodeoplæser er klar til brug. Tak for i dag. || Tak for dit opkald. Farvel."));
+}
+
+#[test]
+fn english_back_repeat_and_a_wrong_turn() {
+    // 9 English, 1 setup, 1 headphones, 1 switch-on, 2 no test phrase, # back, * repeat,
+    // 1 heard it → volume.
+    let (record, transcript) = call(caller_presses("91112#*1"), at("2026-11-25 12:00"));
+    assert_eq!(record.lang, speech::Lang::En);
+    assert_eq!(
+        record.visited[3..],
+        [
+            "setup-reader/switch-on",
+            "setup-reader/no-test-phrase",
+            "setup-reader/switch-on",
+            "setup-reader/volume"
+        ]
+    );
+    assert!(transcript.contains("[en] Switch the code reader on with the red key"));
+    // The caller stopped pressing: the stream ends, the caller hung up.
+    assert_eq!(record.ending, None);
+}
+
+#[test]
+fn silence_asks_three_times_then_queues_or_says_goodbye() {
+    let silent = dtmf::silence(RATE, 30_000);
+    let (record, transcript) = call(silent.clone(), at("2026-11-25 12:00"));
+    assert_eq!(record.ending, Some(Ending::Queued));
+    assert_eq!(transcript.matches("Jeg hørte ikke noget valg.").count(), 2);
+    assert!(transcript.contains("Du bliver nu stillet i kø til en medarbejder."));
+
+    let (record, transcript) = call(silent, at("2026-11-28 17:00"));
+    assert_eq!(record.ending, Some(Ending::NoInput));
+    assert!(transcript.contains("Vi åbner igen i morgen klokken 10."));
+    assert!(transcript.contains("Ring igen på 33 98 00 10."));
+}
+
+#[test]
+fn agent_key_when_closed_tells_hours_then_continues() {
+    // Saturday 07:00: closed, opens today at 10. Then 5 (someone else), 1, 1 → done.
+    let (record, transcript) = call(caller_presses("0511"), at("2026-11-28 07:00"));
+    assert!(transcript.contains("Vi åbner igen i dag klokken 10."));
+    assert_eq!(record.ending, Some(Ending::Resolved));
+    assert_eq!(record.visited.last().unwrap(), "someone-else/goodbye");
+}
+
+#[test]
+fn prompts_are_synthesized_to_audio() {
+    let flows = FlowSet::shipped().unwrap();
+    let mut ivr = Ivr::new(&flows);
+    let voice = Voice::espeak().expect("espeak-ng is installed (apt: libespeak-ng-dev)");
+    let sink = Pcm::new(voice.sample_rate());
+    let speaker = VoiceSpeaker::new(Catalogue::embedded().unwrap(), voice, sink);
+    // Hang up right after the welcome: no samples at all.
+    let mut line = AudioLine::new(std::iter::empty(), RATE, speaker);
+    run_call(&mut ivr, &mut line, || at("2026-11-25 12:00")).unwrap();
+    let pcm = line.into_speaker().into_sink();
+    // The welcome and the menu take well over five seconds to say.
+    assert!(pcm.duration_secs() > 5.0, "{} s", pcm.duration_secs());
+}
