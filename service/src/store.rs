@@ -2,12 +2,18 @@
 //! number of replicas), through one set of queries. Every change to a device is a
 //! conditional UPDATE on its `version`, so concurrent requests — in one process or in
 //! many — cannot both win; there is no process-local lock.
+//!
+//! Validations are group-committed: their counter updates and audit lines queue for a
+//! writer task that commits them in batches, one fsync per batch, and each request is
+//! answered only after the batch holding its change has committed.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::policy::{Channel, Counters};
 
@@ -18,6 +24,10 @@ pub enum StoreError {
     Url { url: String, source: sqlx::Error },
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("database (group commit): {0}")]
+    Batch(String),
+    #[error("the store's writer has stopped")]
+    WriterGone,
     #[error("database row for {serial}: {problem}")]
     Corrupt { serial: String, problem: String },
 }
@@ -157,11 +167,34 @@ const DEVICE_COLUMNS: &str = "serial, kind, algorithm, digits, period, secret, n
     drift, failures, blocked_until, blocks, resync, last_used, user_id, state, version, \
     imported_at, activated_at";
 
-/// The database: a pool plus which dialect it speaks.
+/// Most writes committed in one transaction.
+const MAX_BATCH: usize = 1024;
+
+/// A change waiting for the group commit.
+enum Write {
+    /// A conditional counter update plus its audit line.
+    Counters {
+        serial: String,
+        version: i64,
+        counters: Counters,
+        audit: AuditEntry,
+    },
+    /// An audit line alone.
+    Audit(AuditEntry),
+}
+
+struct Pending {
+    write: Write,
+    /// True when the write took effect (a counter update can lose to a concurrent one).
+    reply: oneshot::Sender<Result<bool, StoreError>>,
+}
+
+/// The database: a pool, which dialect it speaks, and the queue to the group commit.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    writes: mpsc::Sender<Pending>,
 }
 
 fn to_i64(value: u64) -> i64 {
@@ -216,31 +249,26 @@ impl Store {
                 url: url.clone(),
                 source,
             })?;
-        let store = Store { pool, backend };
-        store.migrate().await?;
-        Ok(store)
+        migrate(&pool, backend).await?;
+        let (writes, queue) = mpsc::channel(4 * MAX_BATCH);
+        let queue = Arc::new(Mutex::new(queue));
+        // SQLite has one writer at a time anyway; PostgreSQL commits batches in parallel.
+        let writers = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        };
+        for _ in 0..writers {
+            tokio::spawn(group_commit(pool.clone(), queue.clone()));
+        }
+        Ok(Store {
+            pool,
+            backend,
+            writes,
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
-    }
-
-    async fn migrate(&self) -> Result<(), StoreError> {
-        let (bytes, auto_id) = match self.backend {
-            Backend::Sqlite => ("BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"),
-            Backend::Postgres => ("BYTEA", "BIGSERIAL PRIMARY KEY"),
-        };
-        let schema = SCHEMA.replace("BYTES", bytes).replace("AUTO_ID", auto_id);
-        let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
-            // Replicas starting together create the schema one at a time.
-            sqlx::query("SELECT pg_advisory_xact_lock(7467533)")
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::raw_sql(&schema).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// The serials among `serials` that already exist.
@@ -314,7 +342,7 @@ impl Store {
     }
 
     /// Stores new counters if the device is still at `version`, with an audit line, in
-    /// one transaction. False means someone else changed the device first: re-read.
+    /// the next group commit. False means someone else changed the device first: re-read.
     pub async fn update_counters(
         &self,
         serial: &str,
@@ -322,26 +350,22 @@ impl Store {
         counters: &Counters,
         audit: &AuditEntry,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let updated = bind_counters(
-            sqlx::query(
-                "UPDATE devices SET next_counter = $1, drift = $2, failures = $3, \
-                 blocked_until = $4, blocks = $5, resync = $6, last_used = $7, \
-                 version = version + 1 WHERE serial = $8 AND version = $9",
-            ),
-            counters,
-        )
-        .bind(serial)
-        .bind(version)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.queue(Write::Counters {
+            serial: serial.to_owned(),
+            version,
+            counters: counters.clone(),
+            audit: audit.clone(),
+        })
+        .await
+    }
+
+    async fn queue(&self, write: Write) -> Result<bool, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.writes
+            .send(Pending { write, reply })
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
     /// Binds `serial` to `user` (if the device is still at `version`), deactivates the
@@ -490,10 +514,10 @@ impl Store {
         Ok(true)
     }
 
-    /// Records an action that changed nothing else (a refused request, a lookup).
+    /// Records an action that changed nothing else (a refused request, a lookup), in the
+    /// next group commit.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        insert_audit(&mut conn, entry).await
+        self.queue(Write::Audit(entry.clone())).await.map(|_| ())
     }
 
     /// The newest `limit` audit lines, newest first.
@@ -528,6 +552,115 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    let (bytes, auto_id) = match backend {
+        Backend::Sqlite => ("BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+        Backend::Postgres => ("BYTEA", "BIGSERIAL PRIMARY KEY"),
+    };
+    let schema = SCHEMA.replace("BYTES", bytes).replace("AUTO_ID", auto_id);
+    let mut tx = pool.begin().await?;
+    if backend == Backend::Postgres {
+        // Replicas starting together create the schema one at a time.
+        sqlx::query("SELECT pg_advisory_xact_lock(7467533)")
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::raw_sql(&schema).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+
+/// The writer task: takes whatever is queued (up to [`MAX_BATCH`]), commits it as one
+/// transaction, then answers each request. Rows are updated in serial order so that
+/// parallel batches on PostgreSQL cannot deadlock.
+async fn group_commit(pool: AnyPool, queue: Arc<Mutex<mpsc::Receiver<Pending>>>) {
+    loop {
+        let mut batch = Vec::new();
+        {
+            let mut queue = queue.lock().await;
+            match queue.recv().await {
+                Some(first) => batch.push(first),
+                None => return,
+            }
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+        }
+        batch.sort_by(|a, b| match (&a.write, &b.write) {
+            (Write::Counters { serial: x, .. }, Write::Counters { serial: y, .. }) => x.cmp(y),
+            (Write::Counters { .. }, Write::Audit(_)) => std::cmp::Ordering::Less,
+            (Write::Audit(_), Write::Counters { .. }) => std::cmp::Ordering::Greater,
+            (Write::Audit(_), Write::Audit(_)) => std::cmp::Ordering::Equal,
+        });
+        match commit_batch(&pool, &batch).await {
+            Ok(applied) => {
+                for (pending, applied) in batch.into_iter().zip(applied) {
+                    let _ = pending.reply.send(Ok(applied));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, size = batch.len(), "group commit failed");
+                let message = error.to_string();
+                for pending in batch {
+                    let _ = pending.reply.send(Err(StoreError::Batch(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+async fn commit_batch(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<bool>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut applied = Vec::with_capacity(batch.len());
+    let mut audits = Vec::with_capacity(batch.len());
+    for pending in batch {
+        match &pending.write {
+            Write::Counters {
+                serial,
+                version,
+                counters,
+                audit,
+            } => {
+                let updated = bind_counters(
+                    sqlx::query(
+                        "UPDATE devices SET next_counter = $1, drift = $2, failures = $3, \
+                         blocked_until = $4, blocks = $5, resync = $6, last_used = $7, \
+                         version = version + 1 WHERE serial = $8 AND version = $9",
+                    ),
+                    counters,
+                )
+                .bind(serial.as_str())
+                .bind(*version)
+                .execute(&mut *tx)
+                .await?;
+                let done = updated.rows_affected() > 0;
+                if done {
+                    audits.push(audit);
+                }
+                applied.push(done);
+            }
+            Write::Audit(audit) => {
+                audits.push(audit);
+                applied.push(true);
+            }
+        }
+    }
+    for audit in audits {
+        insert_audit(&mut tx, audit)
+            .await
+            .map_err(|e| match e {
+                StoreError::Db(e) => e,
+                other => sqlx::Error::Protocol(other.to_string()),
+            })?;
+    }
+    tx.commit().await?;
+    Ok(applied)
 }
 
 fn bind_counters<'q>(
