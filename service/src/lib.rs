@@ -25,6 +25,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`open_local`] opens the same default database as the `service` binary (SQLite and the
+//! at-rest key in the user's data directory) unless given a URL and key file.
+//!
 //! To serve HTTP: [`http::app`] gives the `axum::Router` (test it with
 //! `tower::ServiceExt::oneshot`), and [`http::run`] serves it on a bound listener until a
 //! shutdown future completes.
@@ -41,7 +44,7 @@ pub mod store;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use crypto::{AdminToken, SecretBox};
 pub use http::{app, run, AppState};
-pub use local::open_local;
+pub use local::{data_dir, open_local};
 pub use policy::Channel;
 pub use service::{DeviceView, Service, ServiceError};
 pub use store::{Backend, Store};

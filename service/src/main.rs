@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use service::{AdminToken, AppState, Channel, SecretBox, Service, SystemClock};
+use service::{AdminToken, AppState, Channel, Service, SystemClock};
 
 #[derive(Parser)]
 #[command(version, about = "Kodeoplæser validation service")]
@@ -49,30 +49,14 @@ enum Command {
     Unlock { serial: String },
 }
 
-fn data_dir() -> Result<PathBuf> {
-    let base =
-        dirs::data_dir().context("no data directory for this user; pass --db and --key-file")?;
-    Ok(base.join("kodeoplaeser"))
-}
-
 async fn open(cli: &Cli) -> Result<Service> {
-    let db = match &cli.db {
-        Some(url) => url.clone(),
-        None => {
-            let dir = data_dir()?;
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            format!("sqlite://{}", dir.join("kode.db").display())
-        }
-    };
-    let key_file = match &cli.key_file {
-        Some(path) => path.clone(),
-        None => data_dir()?.join("secret.key"),
-    };
-    let sealer = SecretBox::from_key_file(&key_file)?;
-    let service = Service::open(&db, sealer, Arc::new(SystemClock))
-        .await
-        .with_context(|| format!("opening database {db}"))?;
-    Ok(service)
+    service::open_local(
+        cli.db.as_deref(),
+        cli.key_file.as_deref(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .context("opening the database")
 }
 
 fn actor() -> String {

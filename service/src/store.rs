@@ -572,7 +572,6 @@ async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
     Ok(())
 }
 
-
 /// The writer task: takes whatever is queued (up to [`MAX_BATCH`]), commits it as one
 /// transaction, then answers each request. Rows are updated in serial order so that
 /// parallel batches on PostgreSQL cannot deadlock.
@@ -652,12 +651,10 @@ async fn commit_batch(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<bool>, sq
         }
     }
     for audit in audits {
-        insert_audit(&mut tx, audit)
-            .await
-            .map_err(|e| match e {
-                StoreError::Db(e) => e,
-                other => sqlx::Error::Protocol(other.to_string()),
-            })?;
+        insert_audit(&mut tx, audit).await.map_err(|e| match e {
+            StoreError::Db(e) => e,
+            other => sqlx::Error::Protocol(other.to_string()),
+        })?;
     }
     tx.commit().await?;
     Ok(applied)
