@@ -8,8 +8,12 @@
 
 pub mod core;
 pub mod framebuffer;
+pub mod hw;
 pub mod keys;
+pub mod provision;
+pub mod runtime;
 pub mod screen;
+pub mod store;
 
 pub use crate::core::{
     Channel, Config, Device, Effect, Event, Now, Record, Settings, Speech, Token,

@@ -1,0 +1,200 @@
+//! The device's secret, from its provisioning file: an `otpauth://` Key URI or a PSKC
+//! container. The file must stay private (0600); the secret is never shown, spoken or logged.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use otp::{Hotp, KeyUri, OtpKind, Totp};
+
+use crate::core::Token;
+
+/// Why the secret could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("reading provisioning file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("provisioning file {path} can be read by others (mode {mode:o}) and could not be made private: {source}")]
+    Permissions {
+        path: PathBuf,
+        mode: u32,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("provisioning file {path}: {source}")]
+    Uri {
+        path: PathBuf,
+        #[source]
+        source: otp::UriError,
+    },
+    #[error("provisioning file {path}: {source}")]
+    Pskc {
+        path: PathBuf,
+        #[source]
+        source: otp::PskcError,
+    },
+    #[error("provisioning file {path} has no key for serial {serial:?}")]
+    NoKeyForSerial { path: PathBuf, serial: String },
+    #[error("provisioning file {path}: {source}")]
+    Period {
+        path: PathBuf,
+        #[source]
+        source: otp::TotpError,
+    },
+    #[error("provisioning file {path} is neither an otpauth:// URI nor a PSKC (XML) file")]
+    UnknownFormat { path: PathBuf },
+}
+
+/// What provisioning gives the device.
+#[derive(Debug)]
+pub struct Provisioned {
+    pub token: Token,
+    /// The first HOTP counter (from the file), used until the state file has one.
+    pub hotp_start: Option<u64>,
+}
+
+/// Loads the secret for the device with `serial` from `path`; a PSKC file may be
+/// encrypted with `pre_shared_key`. A file readable by group or others is made 0600
+/// first (and a warning logged).
+pub fn load(
+    path: &Path,
+    serial: &str,
+    pre_shared_key: Option<&[u8]>,
+) -> Result<Provisioned, ProvisionError> {
+    let metadata = fs::metadata(path).map_err(|source| ProvisionError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|source| {
+            ProvisionError::Permissions {
+                path: path.to_owned(),
+                mode,
+                source,
+            }
+        })?;
+        tracing::warn!(
+            "provisioning file {} was mode {mode:o}; made it 0600",
+            path.display()
+        );
+    }
+    let text = zeroize::Zeroizing::new(fs::read_to_string(path).map_err(|source| {
+        ProvisionError::Read {
+            path: path.to_owned(),
+            source,
+        }
+    })?);
+    let trimmed = text.trim();
+    let (kind, secret, algorithm, digits) = if trimmed.starts_with("otpauth://") {
+        let uri = KeyUri::parse(trimmed).map_err(|source| ProvisionError::Uri {
+            path: path.to_owned(),
+            source,
+        })?;
+        (uri.kind, uri.secret, uri.algorithm, uri.digits)
+    } else if trimmed.starts_with('<') {
+        let packages =
+            otp::pskc::parse(trimmed, pre_shared_key).map_err(|source| ProvisionError::Pskc {
+                path: path.to_owned(),
+                source,
+            })?;
+        let package = packages
+            .into_iter()
+            .find(|package| package.serial == serial)
+            .ok_or_else(|| ProvisionError::NoKeyForSerial {
+                path: path.to_owned(),
+                serial: serial.to_owned(),
+            })?;
+        (
+            package.kind,
+            package.secret,
+            package.algorithm,
+            package.digits,
+        )
+    } else {
+        return Err(ProvisionError::UnknownFormat {
+            path: path.to_owned(),
+        });
+    };
+    Ok(match kind {
+        OtpKind::Totp { period } => Provisioned {
+            token: Token::Totp(Totp::new(&secret, algorithm, digits, period, 0).map_err(
+                |source| ProvisionError::Period {
+                    path: path.to_owned(),
+                    source,
+                },
+            )?),
+            hotp_start: None,
+        },
+        OtpKind::Hotp { counter } => Provisioned {
+            token: Token::Hotp(Hotp::new(&secret, algorithm, digits)),
+            hotp_start: Some(counter),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_a_totp_uri_and_makes_the_file_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret.uri");
+        fs::write(
+            &path,
+            "otpauth://totp/MitID:KR1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=MitID\n",
+        )
+        .unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let provisioned = load(&path, "KR1", None).unwrap();
+        let Token::Totp(totp) = provisioned.token else {
+            panic!("not TOTP")
+        };
+        assert_eq!(totp.code_at(59).unwrap().to_string(), "287082");
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    #[test]
+    fn loads_an_hotp_uri_with_its_counter() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret.uri");
+        fs::write(
+            &path,
+            "otpauth://hotp/KR1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=3",
+        )
+        .unwrap();
+        let provisioned = load(&path, "KR1", None).unwrap();
+        assert_eq!(provisioned.hotp_start, Some(3));
+    }
+
+    #[test]
+    fn errors_name_the_file_and_never_the_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret.uri");
+        fs::write(
+            &path,
+            "otpauth://totp/KR1?secret=GEZDGNBVGY3TQOJQ!!&issuer=MitID",
+        )
+        .unwrap();
+        let message = load(&path, "KR1", None).unwrap_err().to_string();
+        assert!(message.contains("secret.uri"), "{message}");
+        assert!(!message.contains("GEZDGNBV"), "{message}");
+        fs::write(&path, "hello").unwrap();
+        assert!(matches!(
+            load(&path, "KR1", None),
+            Err(ProvisionError::UnknownFormat { .. })
+        ));
+        assert!(matches!(
+            load(&dir.path().join("missing"), "KR1", None),
+            Err(ProvisionError::Read { .. })
+        ));
+    }
+}
