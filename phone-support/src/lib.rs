@@ -1,6 +1,8 @@
 //! Telephone support for the line 33 98 00 10: the rules agents and the voice menu apply,
 //! guided flows loaded from files, the keypad voice menu (IVR) and the agent console.
 
+pub mod console;
+pub mod device;
 pub mod dtmf;
 pub mod flow;
 pub mod ivr;

@@ -1,0 +1,207 @@
+//! The support view of a caller's device, fetched from the service by serial number
+//! (`GET /v1/devices/{serial}`, admin token) behind a small trait so tests can use a fake.
+//! The view never holds a secret or a code.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// What support may see about a device (the service's `DeviceView`; unknown fields are
+/// ignored, so secrets could not slip through even if the service sent them).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DeviceView {
+    pub serial: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// "inactive", "active" or "deactivated".
+    pub state: String,
+    #[serde(default)]
+    pub activated_at: Option<String>,
+    #[serde(default)]
+    pub last_used_at: Option<String>,
+    #[serde(default)]
+    pub failures: u32,
+    #[serde(default)]
+    pub blocked_until: Option<String>,
+    #[serde(default)]
+    pub blocks: u32,
+    #[serde(default)]
+    pub drift_steps: i64,
+    #[serde(default)]
+    pub activation_code: Option<ActivationCodeView>,
+}
+
+/// An outstanding activation code: that it exists, never its value.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ActivationCodeView {
+    pub channel: String,
+    pub expires_at: String,
+    pub attempts_left: u32,
+}
+
+impl DeviceView {
+    /// One line per fact, for the console and screen readers.
+    pub fn lines(&self) -> Vec<String> {
+        let or_never = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".to_owned());
+        let mut lines = vec![
+            format!("serial: {}", self.serial),
+            format!("activation state: {}", self.state),
+            format!("activated: {}", or_never(&self.activated_at)),
+            format!("last use: {}", or_never(&self.last_used_at)),
+            format!("wrong codes in a row: {}", self.failures),
+            match &self.blocked_until {
+                Some(until) => format!("BLOCKED until {until} (blocks since last success: {})", self.blocks),
+                None => "not blocked".to_owned(),
+            },
+            format!("clock drift: {} time steps", self.drift_steps),
+        ];
+        if let Some(kind) = &self.kind {
+            lines.insert(1, format!("kind: {kind}"));
+        }
+        if let Some(code) = &self.activation_code {
+            lines.push(format!(
+                "activation code by {}: expires {}, {} tries left",
+                code.channel, code.expires_at, code.attempts_left
+            ));
+        }
+        lines
+    }
+}
+
+/// Why a device could not be looked up or changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    #[error("serial number {0:?} must be 1–64 letters, digits or dashes")]
+    BadSerial(String),
+    #[error("no device with serial number {0}")]
+    NotFound(String),
+    #[error("the service refused the admin token (HTTP {0}); check KODE_ADMIN_TOKEN")]
+    Unauthorized(u16),
+    #[error("the service answered HTTP {status}: {body}")]
+    Service { status: u16, body: String },
+    #[error("cannot reach the service at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("the service's answer is not a device view: {0}")]
+    BadAnswer(String),
+}
+
+/// Where device views come from.
+pub trait DeviceDirectory {
+    fn device(&self, serial: &str) -> Result<DeviceView, LookupError>;
+    /// Lifts a temporary block.
+    fn unlock(&self, serial: &str) -> Result<(), LookupError>;
+}
+
+/// Checks a serial number's shape before it goes into a URL.
+pub fn check_serial(serial: &str) -> Result<&str, LookupError> {
+    let ok = !serial.is_empty()
+        && serial.len() <= 64
+        && serial.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(serial)
+    } else {
+        Err(LookupError::BadSerial(serial.to_owned()))
+    }
+}
+
+/// The service over HTTP.
+pub struct HttpDirectory {
+    base: String,
+    token: String,
+    agent: ureq::Agent,
+}
+
+impl HttpDirectory {
+    /// `base` like `http://127.0.0.1:8080`; `token` is the admin token.
+    pub fn new(base: &str, token: String) -> Self {
+        HttpDirectory {
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            agent: ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(5))
+                .build(),
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, serial: &str) -> Result<ureq::Response, LookupError> {
+        let url = format!("{}{path}", self.base);
+        let request = self
+            .agent
+            .request(method, &url)
+            .set("Authorization", &format!("Bearer {}", self.token));
+        let response = if method == "POST" {
+            request.send_string("")
+        } else {
+            request.call()
+        };
+        match response {
+            Ok(response) => Ok(response),
+            Err(ureq::Error::Status(404, _)) => Err(LookupError::NotFound(serial.to_owned())),
+            Err(ureq::Error::Status(status @ (401 | 403), _)) => {
+                Err(LookupError::Unauthorized(status))
+            }
+            Err(ureq::Error::Status(status, response)) => Err(LookupError::Service {
+                status,
+                body: response.into_string().unwrap_or_default(),
+            }),
+            Err(ureq::Error::Transport(transport)) => Err(LookupError::Unreachable {
+                url: self.base.clone(),
+                reason: transport.to_string(),
+            }),
+        }
+    }
+}
+
+impl DeviceDirectory for HttpDirectory {
+    fn device(&self, serial: &str) -> Result<DeviceView, LookupError> {
+        let serial = check_serial(serial)?;
+        let response = self.call("GET", &format!("/v1/devices/{serial}"), serial)?;
+        response
+            .into_json()
+            .map_err(|e| LookupError::BadAnswer(e.to_string()))
+    }
+
+    fn unlock(&self, serial: &str) -> Result<(), LookupError> {
+        let serial = check_serial(serial)?;
+        self.call("POST", &format!("/v1/devices/{serial}/unlock"), serial)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_service_view_and_ignores_other_fields() {
+        let json = r#"{"serial":"KO-000123","kind":"totp","state":"active","user":"u1",
+            "imported_at":"2026-01-01T00:00:00Z","activated_at":"2026-01-02T10:00:00Z",
+            "last_used_at":null,"failures":3,"blocked_until":"2026-11-25T08:15:00Z",
+            "blocks":1,"drift_steps":-2,"secret":"JBSWY3DPEHPK3PXP",
+            "activation_code":{"user":"u1","channel":"sms","expires_at":"2026-11-25T08:30:00Z","attempts_left":2}}"#;
+        let view: DeviceView = serde_json::from_str(json).unwrap();
+        let text = view.lines().join("\n");
+        assert!(text.contains("activation state: active"));
+        assert!(text.contains("BLOCKED until 2026-11-25T08:15:00Z"));
+        assert!(text.contains("clock drift: -2 time steps"));
+        assert!(text.contains("last use: never"));
+        assert!(text.contains("activation code by sms: expires 2026-11-25T08:30:00Z, 2 tries left"));
+        assert!(!text.contains("JBSWY3DPEHPK3PXP"));
+    }
+
+    #[test]
+    fn serial_shapes() {
+        assert!(check_serial("KO-000123").is_ok());
+        for bad in ["", "a/b", "../x", "a b", &"9".repeat(65)] {
+            assert!(check_serial(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn unreachable_service_is_a_clear_error() {
+        // Port 9 (discard) on localhost is closed on test machines.
+        let directory = HttpDirectory::new("http://127.0.0.1:9", "t".to_owned());
+        let err = directory.device("KO-1").unwrap_err();
+        assert!(matches!(err, LookupError::Unreachable { .. }), "{err}");
+    }
+}
