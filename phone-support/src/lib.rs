@@ -2,6 +2,7 @@
 //! guided flows loaded from files, the keypad voice menu (IVR) and the agent console.
 
 pub mod console;
+pub mod console_shell;
 pub mod device;
 pub mod dtmf;
 pub mod flow;

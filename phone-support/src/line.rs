@@ -22,6 +22,8 @@ pub enum LineError {
     Render(#[from] speech::RenderError),
     #[error("cannot speak: {0}")]
     Speak(#[from] speech::SpeakError),
+    #[error("cannot play audio: {0}")]
+    Playback(String),
     #[error("line I/O failed: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -107,6 +109,53 @@ impl<S: Sink> Speaker for VoiceSpeaker<S> {
         let script = self.catalogue.render(words, settings)?;
         self.voice.speak(&script, &mut self.sink)?;
         Ok(())
+    }
+}
+
+/// Speaks each utterance through the speakers and waits until it has been heard (keys
+/// typed meanwhile are kept for the next listen).
+pub struct PlaybackSpeaker {
+    catalogue: Catalogue,
+    voice: Voice,
+    player: speech::Player,
+}
+
+impl PlaybackSpeaker {
+    /// Opens the default (or named) output device.
+    pub fn open(
+        catalogue: Catalogue,
+        voice: Voice,
+        device: Option<&str>,
+    ) -> Result<Self, speech::PlaybackError> {
+        Ok(PlaybackSpeaker {
+            catalogue,
+            voice,
+            player: speech::Player::open(device)?,
+        })
+    }
+}
+
+impl Speaker for PlaybackSpeaker {
+    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
+        let settings = Settings {
+            lang,
+            ..Settings::default()
+        };
+        let script = self.catalogue.render(words, settings)?;
+        let mut playing = self
+            .player
+            .start(self.voice.sample_rate())
+            .map_err(|e| LineError::Playback(e.to_string()))?;
+        self.voice.speak(&script, &mut playing)?;
+        playing.wait();
+        Ok(())
+    }
+}
+
+/// A speaker lent to a line, so the caller keeps it (e.g. to finish a WAV file).
+impl<S: Speaker + ?Sized> Speaker for &mut S {
+    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
+        (**self).speak(lang, words)
     }
 }
 

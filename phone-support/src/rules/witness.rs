@@ -90,9 +90,10 @@ impl std::fmt::Display for Reason {
                 ok_from,
                 ..
             } => {
+                let people = if *within_window == 1 { "person" } else { "people" };
                 write!(
                     f,
-                    "{mark}: has witnessed for {within_window} people within the last \
+                    "{mark}: has witnessed for {within_window} {people} within the last \
                      {WINDOW_DAYS} days (at most {MAX_WITNESSED})"
                 )?;
                 if let Some(day) = ok_from {

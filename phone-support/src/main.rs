@@ -1,0 +1,336 @@
+//! `phone-support`: check flow files, tell the opening hours and holidays, check
+//! witnesses and documents, run the keypad voice menu, and open the agent console.
+
+use std::io::{self, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use chrono::{NaiveDate, NaiveDateTime};
+use clap::{Parser, Subcommand};
+
+use phone_support::console::{documents_lines, hours_lines, verdict_lines, Console};
+use phone_support::console_shell::{run_plain, run_tui, OutcomeLog};
+use phone_support::device::HttpDirectory;
+use phone_support::dtmf::{self, Press};
+use phone_support::flow::FlowSet;
+use phone_support::ivr::Ivr;
+use phone_support::line::{
+    run_call, AudioLine, CallRecord, Line, LocalLine, PlaybackSpeaker, Speaker, TextSpeaker,
+    VoiceSpeaker,
+};
+use phone_support::rules::holidays::holidays;
+use phone_support::rules::hours::copenhagen_now;
+use phone_support::rules::witness::WitnessFacts;
+use speech::{Catalogue, Voice, WavSink};
+
+#[derive(Parser)]
+#[command(name = "phone-support", version, about = "Telephone support for the MitID audio code reader (33 98 00 10)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate flow files; without files, the shipped flows. Problems are printed as
+    /// FILE:LINE: step "ID": PROBLEM.
+    Check { files: Vec<PathBuf> },
+    /// Whether the line is open now (or at --at, Copenhagen local time) and when that changes.
+    Hours {
+        /// "YYYY-MM-DD HH:MM", Copenhagen local time.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// The Danish public holidays of a year, one a line: date, Danish name.
+    Holidays { year: i32 },
+    /// Whether someone may be a witness at Borgerservice.
+    WitnessCheck {
+        /// DDMMYY-SSSS
+        #[arg(long)]
+        cpr: String,
+        /// YYYY-MM-DD: when they got MitID.
+        #[arg(long)]
+        mitid_since: String,
+        /// YYYY-MM-DD,YYYY-MM-DD,…: when they witnessed for others before.
+        #[arg(long, value_delimiter = ',')]
+        witnessed: Vec<String>,
+        /// YYYY-MM-DD: the day they would witness (default: today in Copenhagen).
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Whether documents are enough to get MitID at Borgerservice.
+    DocumentsCheck {
+        /// passport, driving-licence, health-card, other-with-cpr, baptism-certificate,
+        /// name-certificate, tax-statement, old-tax-statement, benefit:YYYY-MM-DD
+        #[arg(long, value_delimiter = ',')]
+        have: Vec<String>,
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Run the keypad voice menu. Keys come from the keyboard (type 0–9, * or # and Enter)
+    /// or, with --dtmf-wav, as DTMF tones from a recording. Prompts are printed as text and
+    /// spoken through the speakers, or written to --wav-out.
+    Ivr {
+        /// Flow files (default: the shipped flows).
+        #[arg(long, num_args = 1..)]
+        flows: Vec<PathBuf>,
+        /// Caller audio (mono 16-bit WAV) to detect DTMF keys in.
+        #[arg(long)]
+        dtmf_wav: Option<PathBuf>,
+        /// Write the menu's speech to this WAV instead of the speakers.
+        #[arg(long)]
+        wav_out: Option<PathBuf>,
+        /// Text only: no synthesized speech.
+        #[arg(long)]
+        text_only: bool,
+        /// "YYYY-MM-DD HH:MM": pretend it is this Copenhagen local time.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Write DTMF tones for keys ("11*#") to a WAV file, for test calls.
+    Dtmf {
+        keys: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 8000)]
+        rate: u32,
+        /// Silence before each key, in ms (a caller thinking).
+        #[arg(long, default_value_t = 1000)]
+        gap_ms: u32,
+    },
+    /// The agent console. The admin token is read from KODE_ADMIN_TOKEN.
+    Console {
+        /// The service's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        service: String,
+        /// The append-only outcome log.
+        #[arg(long, default_value = "phone-support-outcomes.log")]
+        log: PathBuf,
+        /// Plain text for screen readers: the screen is printed after each command.
+        #[arg(long)]
+        plain: bool,
+        #[arg(long, num_args = 1..)]
+        flows: Vec<PathBuf>,
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("phone-support: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn parse_at(at: &Option<String>) -> Result<Option<NaiveDateTime>> {
+    at.as_deref()
+        .map(|text| {
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
+                .with_context(|| format!("--at {text:?} must be \"YYYY-MM-DD HH:MM\""))
+        })
+        .transpose()
+}
+
+fn parse_date(what: &str, text: &str) -> Result<NaiveDate> {
+    text.parse()
+        .with_context(|| format!("{what} {text:?} must be a real date as YYYY-MM-DD"))
+}
+
+fn clock(fixed: Option<NaiveDateTime>) -> impl FnMut() -> NaiveDateTime {
+    move || fixed.unwrap_or_else(copenhagen_now)
+}
+
+fn load_flows(files: &[PathBuf]) -> Result<FlowSet> {
+    let set = if files.is_empty() {
+        FlowSet::shipped()
+    } else {
+        FlowSet::load(files)
+    };
+    set.map_err(|errors| anyhow::anyhow!("invalid flows:\n{errors}"))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Check { files } => {
+            let result = if files.is_empty() {
+                FlowSet::shipped()
+            } else {
+                FlowSet::load(&files)
+            };
+            match result {
+                Ok(set) => {
+                    for flow in &set.flows {
+                        println!(
+                            "ok {}: {} (menu key {}, {} steps)",
+                            flow.file.display(),
+                            flow.id,
+                            flow.menu_key,
+                            flow.steps.len()
+                        );
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(errors) => {
+                    eprintln!("{errors}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Hours { at } => {
+            let now = parse_at(&at)?.unwrap_or_else(copenhagen_now);
+            for line in hours_lines(now) {
+                println!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Holidays { year } => {
+            for (date, holiday) in holidays(year)? {
+                println!("{date} {}", holiday.name_da());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::WitnessCheck {
+            cpr,
+            mitid_since,
+            witnessed,
+            on,
+        } => {
+            let cpr = cpr.parse().context("--cpr")?;
+            let mitid_since = parse_date("--mitid-since", &mitid_since)?;
+            let witnessed = witnessed
+                .iter()
+                .filter(|d| !d.is_empty())
+                .map(|d| parse_date("--witnessed", d))
+                .collect::<Result<Vec<_>>>()?;
+            let on = match on {
+                Some(on) => parse_date("--on", &on)?,
+                None => copenhagen_now().date(),
+            };
+            let facts = WitnessFacts {
+                cpr,
+                mitid_since,
+                witnessed,
+            };
+            for line in verdict_lines(&facts, on) {
+                println!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DocumentsCheck { have, on } => {
+            let on = match on {
+                Some(on) => parse_date("--on", &on)?.and_hms_opt(12, 0, 0).context("noon")?,
+                None => copenhagen_now(),
+            };
+            let lines = documents_lines(&have.join(","), on);
+            for line in &lines {
+                println!("{line}");
+            }
+            if lines.iter().any(|l| l.starts_with("unknown document")) {
+                bail!("{}", lines.join("; "));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dtmf {
+            keys,
+            out,
+            rate,
+            gap_ms,
+        } => {
+            let mut pcm = speech::Pcm::new(rate);
+            for key in keys.chars() {
+                pcm.samples.extend(dtmf::silence(rate, gap_ms));
+                pcm.samples
+                    .extend(dtmf::synthesize(&key.to_string(), rate, Press::default())?);
+            }
+            pcm.write_wav(&out)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} ({} keys, {:.1} s)", out.display(), keys.len(), pcm.duration_secs());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ivr {
+            flows,
+            dtmf_wav,
+            wav_out,
+            text_only,
+            at,
+        } => {
+            let flows = load_flows(&flows)?;
+            let fixed = parse_at(&at)?;
+            let text = TextSpeaker::new(Catalogue::embedded()?, io::stdout());
+            let record = match (&wav_out, text_only) {
+                (_, true) => ivr_call(&flows, dtmf_wav.as_deref(), text, fixed)?,
+                (Some(path), false) => {
+                    let voice = Voice::espeak().context("starting espeak-ng")?;
+                    let sink = WavSink::create(path, voice.sample_rate())
+                        .with_context(|| format!("creating {}", path.display()))?;
+                    let speaker = VoiceSpeaker::new(Catalogue::embedded()?, voice, sink);
+                    let mut pair = (text, speaker);
+                    let record = ivr_call(&flows, dtmf_wav.as_deref(), &mut pair, fixed)?;
+                    pair.1.into_sink().finish().context("finishing the WAV")?;
+                    record
+                }
+                (None, false) => {
+                    let voice = Voice::espeak().context("starting espeak-ng")?;
+                    let speaker = PlaybackSpeaker::open(Catalogue::embedded()?, voice, None)
+                        .context("opening the speakers (use --wav-out FILE or --text-only without a sound card)")?;
+                    ivr_call(&flows, dtmf_wav.as_deref(), (text, speaker), fixed)?
+                }
+            };
+            println!("path: {}", record.visited.join(" > "));
+            println!(
+                "ending: {}",
+                record
+                    .ending
+                    .map_or("the caller hung up".to_owned(), |e| format!("{e:?}"))
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Console {
+            service,
+            log,
+            plain,
+            flows,
+            at,
+        } => {
+            let flows = load_flows(&flows)?;
+            let fixed = parse_at(&at)?;
+            let token = std::env::var("KODE_ADMIN_TOKEN")
+                .context("KODE_ADMIN_TOKEN must hold the service's admin token")?;
+            let directory = HttpDirectory::new(&service, token);
+            let mut log = OutcomeLog::open(&log)
+                .with_context(|| format!("opening the outcome log {}", log.display()))?;
+            let mut console = Console::new(&flows);
+            if plain {
+                let stdin = BufReader::new(io::stdin());
+                run_plain(&mut console, &directory, &mut log, stdin, io::stdout(), clock(fixed))?;
+            } else {
+                run_tui(&mut console, &directory, &mut log, clock(fixed))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// One call over a DTMF recording or the keyboard.
+fn ivr_call(
+    flows: &FlowSet,
+    dtmf_wav: Option<&Path>,
+    speaker: impl Speaker,
+    fixed: Option<NaiveDateTime>,
+) -> Result<CallRecord> {
+    let mut ivr = Ivr::new(flows);
+    let mut line: Box<dyn Line + '_> = match dtmf_wav {
+        Some(path) => {
+            let pcm = speech::Pcm::read_wav(path)
+                .with_context(|| format!("reading {} (mono 16-bit WAV)", path.display()))?;
+            Box::new(AudioLine::new(pcm.samples.into_iter(), pcm.sample_rate, speaker))
+        }
+        None => Box::new(LocalLine::new(BufReader::new(io::stdin()), speaker, io::stderr())),
+    };
+    Ok(run_call(&mut ivr, line.as_mut(), clock(fixed))?)
+}
