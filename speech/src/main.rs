@@ -1,6 +1,7 @@
 //! `speech`: say codes, serial numbers and prompts in Danish or English through espeak-ng
 //! or a voice pack, to a WAV file or the sound card; list voices; print the words.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
@@ -157,6 +158,14 @@ fn run_say(say: &Say) -> Result<()> {
             if let Some(refused) = refused {
                 eprintln!("{refused}\nspeaking with espeak-ng instead");
             }
+            if let Voice::Pack { pack, .. } = &voice {
+                if pack.lang != say.what.lang {
+                    eprintln!(
+                        "the pack in {dir} is {}, not {}: speaking with espeak-ng instead",
+                        pack.lang, say.what.lang
+                    );
+                }
+            }
             voice
         }
     };
@@ -187,6 +196,17 @@ fn run_say(say: &Say) -> Result<()> {
         let player =
             playback::Player::open(say.device.as_deref()).context("opening the sound device")?;
         let mut playing = player.start(voice.sample_rate())?;
+        if std::io::stdin().is_terminal() {
+            // Like a key press on the device: Enter cuts speech off at once.
+            eprintln!("(press Enter to stop)");
+            let stopper = playing.stopper();
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                if std::io::stdin().read_line(&mut line).is_ok() {
+                    stopper.stop();
+                }
+            });
+        }
         voice.speak(&script, &mut playing)?;
         playing.wait();
     }

@@ -63,7 +63,7 @@ fn main() -> Result<ExitCode> {
                 manifest.clips.len(),
                 out.display()
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(report(VoicePack::load(&out)))
         }
         Command::Validate { dir } => Ok(report(VoicePack::load(&dir))),
         Command::Record {
