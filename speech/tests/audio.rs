@@ -104,6 +104,20 @@ fn group_pauses_are_where_the_tokens_say() {
                     );
                     assert!(run.1 - run.0 < span.end - span.start + rate / 10);
                 }
+                // No clicks: at every joint the waveform steps by little (fades, no jumps).
+                for span in &spans {
+                    for edge in [span.start, span.end] {
+                        if edge > 0 && edge < pcm.samples.len() {
+                            let step = (i32::from(pcm.samples[edge])
+                                - i32::from(pcm.samples[edge - 1]))
+                            .abs();
+                            assert!(
+                                step < 600,
+                                "{name} {lang} {grouping:?}: step of {step} at joint {edge}"
+                            );
+                        }
+                    }
+                }
                 // Each digit token produced sound in its own span.
                 let digits = spans
                     .iter()
