@@ -17,16 +17,18 @@
 //!
 //! The whole API a caller needs:
 //!
-//! ```no_run
+//! ```
 //! use speech::{Catalogue, Pcm, Settings, Utterance, Voice};
 //! let catalogue = Catalogue::embedded()?;
 //! let utterance = Utterance::prompt("your-code-is").then_code("482079");
 //! let script = catalogue.render(&utterance, Settings::default())?;
 //! assert_eq!(script.words_line(), "Din kode er || fire otte to | nul syv ni");
 //! // A pack if it validates, else espeak-ng; the report says why the pack was refused.
-//! let (mut voice, _refused) = Voice::pack_or_espeak("voice-packs/da".as_ref())?;
+//! let (mut voice, refused) = Voice::pack_or_espeak("../voice-packs/da".as_ref())?;
+//! assert!(refused.is_none());
 //! let mut pcm = Pcm::new(voice.sample_rate());
-//! voice.speak(&script, &mut pcm)?;                 // or a WavSink, or Player::play
+//! let spoken = voice.speak(&script, &mut pcm)?;    // or a WavSink, or Player::start(…)
+//! assert!(spoken.finished && pcm.duration_secs() > 2.0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
