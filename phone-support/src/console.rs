@@ -99,10 +99,14 @@ impl<'f> Console<'f> {
                     Some(flow) => {
                         self.at = Some((flow, 0));
                         self.back.clear();
-                        self.message = format!("Started: {}", self.flows.flows[flow].title.get(self.lang));
+                        self.message =
+                            format!("Started: {}", self.flows.flows[flow].title.get(self.lang));
                         self.on_step(now);
                     }
-                    None => self.message = format!("No flow {rest:?}; the flows are listed on the left."),
+                    None => {
+                        self.message =
+                            format!("No flow {rest:?}; the flows are listed on the left.")
+                    }
                 }
                 Action::None
             }
@@ -157,7 +161,8 @@ impl<'f> Console<'f> {
             }
             "end" => {
                 if rest.is_empty() {
-                    self.message = "Give the outcome: end OUTCOME [NOTE], e.g. end resolved".to_owned();
+                    self.message =
+                        "Give the outcome: end OUTCOME [NOTE], e.g. end resolved".to_owned();
                     return Action::None;
                 }
                 let line = self.outcome_line(rest, now);
@@ -203,8 +208,12 @@ impl<'f> Console<'f> {
         let step = &self.flows.flows[flow].steps[step];
         self.check = match step.check {
             Some(Check::Hours) => hours_lines(now),
-            Some(Check::Device) => vec!["This step needs the device: type device SERIAL".to_owned()],
-            Some(Check::Documents) => vec![format!("Check documents: docs WORD,WORD… ({DOCUMENT_WORDS})")],
+            Some(Check::Device) => {
+                vec!["This step needs the device: type device SERIAL".to_owned()]
+            }
+            Some(Check::Documents) => vec![format!(
+                "Check documents: docs WORD,WORD… ({DOCUMENT_WORDS})"
+            )],
             Some(Check::Witness) => {
                 vec!["Check the witness: witness CPR MITID-SINCE [DATE,DATE…]".to_owned()]
             }
@@ -278,13 +287,22 @@ impl<'f> Console<'f> {
                     lines: vec![format!("{} / {}", flow.title.get(self.lang), step.id)],
                 });
                 let mut say = vec![step.say.get(self.lang).to_owned()];
-                say.extend(step.choices.iter().map(|c| format!("{}: {}", c.key, c.label.get(self.lang))));
+                say.extend(
+                    step.choices
+                        .iter()
+                        .map(|c| format!("{}: {}", c.key, c.label.get(self.lang))),
+                );
                 match step.end {
                     Some(End::Done) => say.push("(final step: resolved)".to_owned()),
-                    Some(End::Agent) => say.push("(final step: needs an agent's action)".to_owned()),
+                    Some(End::Agent) => {
+                        say.push("(final step: needs an agent's action)".to_owned())
+                    }
                     None => {}
                 }
-                sections.push(Section { title: "Say", lines: say });
+                sections.push(Section {
+                    title: "Say",
+                    lines: say,
+                });
             }
         }
         sections.push(Section {
@@ -367,22 +385,44 @@ pub fn witness_lines(args: &str, on: NaiveDateTime) -> Vec<String> {
     };
     let mitid_since = match parts[1].parse() {
         Ok(date) => date,
-        Err(_) => return vec![format!("MitID-since date {:?} must be YYYY-MM-DD", parts[1])],
+        Err(_) => {
+            return vec![format!(
+                "MitID-since date {:?} must be YYYY-MM-DD",
+                parts[1]
+            )]
+        }
     };
     let mut witnessed = Vec::new();
-    for date in parts.get(2).map_or("", |s| s).split(',').filter(|s| !s.is_empty()) {
+    for date in parts
+        .get(2)
+        .map_or("", |s| s)
+        .split(',')
+        .filter(|s| !s.is_empty())
+    {
         match date.parse() {
             Ok(date) => witnessed.push(date),
             Err(_) => return vec![format!("witnessed date {date:?} must be YYYY-MM-DD")],
         }
     }
-    verdict_lines(&WitnessFacts { cpr, mitid_since, witnessed }, on.date())
+    verdict_lines(
+        &WitnessFacts {
+            cpr,
+            mitid_since,
+            witnessed,
+        },
+        on.date(),
+    )
 }
 
 /// The witness verdict as lines.
 pub fn verdict_lines(facts: &WitnessFacts, on: chrono::NaiveDate) -> Vec<String> {
     let verdict = check_witness(facts, on);
-    let mut lines = vec![if verdict.eligible() { "eligible" } else { "not eligible" }.to_owned()];
+    let mut lines = vec![if verdict.eligible() {
+        "eligible"
+    } else {
+        "not eligible"
+    }
+    .to_owned()];
     lines.extend(verdict.reasons.iter().map(ToString::to_string));
     lines
 }
@@ -428,7 +468,10 @@ mod tests {
         assert!(screen.contains("spærres midlertidigt"), "{screen}");
         assert!(screen.contains("what-happened: 2: hvis kodeoplæseren er spærret"));
         assert!(screen.contains("type device SERIAL"));
-        assert_eq!(console.command("device KO-1", now()), Action::LookUp("KO-1".into()));
+        assert_eq!(
+            console.command("device KO-1", now()),
+            Action::LookUp("KO-1".into())
+        );
         console.device_result(Err(LookupError::NotFound("KO-1".into())));
         assert!(text(&console).contains("no device with serial number KO-1"));
         console.command("back", now());

@@ -153,7 +153,11 @@ fn draw(frame: &mut ratatui::Frame, console: &Console<'_>, typed: &str) {
     let sections = console.sections();
     let rows = Layout::default()
         .direction(Direction::Vertical)
-        .constraints([Constraint::Min(8), Constraint::Length(7), Constraint::Length(3)])
+        .constraints([
+            Constraint::Min(8),
+            Constraint::Length(7),
+            Constraint::Length(3),
+        ])
         .split(frame.area());
     let columns = Layout::default()
         .direction(Direction::Horizontal)
@@ -164,9 +168,17 @@ fn draw(frame: &mut ratatui::Frame, console: &Console<'_>, typed: &str) {
         .filter(|s| s.title != "Message")
         .partition(|s| matches!(s.title, "Flows" | "Step" | "Say"));
     for (area, group) in [(columns[0], left), (columns[1], right)] {
+        // Short sections take their height; the flow text and the last section fill the rest.
         let constraints: Vec<Constraint> = group
             .iter()
-            .map(|s| Constraint::Min(s.lines.len() as u16 + 2))
+            .enumerate()
+            .map(|(i, s)| {
+                if i + 1 == group.len() || matches!(s.title, "Say" | "Flows") {
+                    Constraint::Fill(1)
+                } else {
+                    Constraint::Length(s.lines.len() as u16 + 2)
+                }
+            })
             .collect();
         let areas = Layout::default()
             .direction(Direction::Vertical)
@@ -179,8 +191,11 @@ fn draw(frame: &mut ratatui::Frame, console: &Console<'_>, typed: &str) {
     if let Some(message) = sections.iter().find(|s| s.title == "Message") {
         frame.render_widget(block(message), rows[1]);
     }
-    let input = Paragraph::new(format!("> {typed}"))
-        .block(Block::default().borders(Borders::ALL).title("Command (help, quit)"));
+    let input = Paragraph::new(format!("> {typed}")).block(
+        Block::default()
+            .borders(Borders::ALL)
+            .title("Command (help, quit)"),
+    );
     frame.render_widget(input, rows[2]);
     frame.set_cursor_position((rows[2].x + 3 + typed.chars().count() as u16, rows[2].y + 1));
 }

@@ -50,7 +50,10 @@ impl DeviceView {
             format!("last use: {}", or_never(&self.last_used_at)),
             format!("wrong codes in a row: {}", self.failures),
             match &self.blocked_until {
-                Some(until) => format!("BLOCKED until {until} (blocks since last success: {})", self.blocks),
+                Some(until) => format!(
+                    "BLOCKED until {until} (blocks since last success: {})",
+                    self.blocks
+                ),
                 None => "not blocked".to_owned(),
             },
             format!("clock drift: {} time steps", self.drift_steps),
@@ -96,7 +99,9 @@ pub trait DeviceDirectory {
 pub fn check_serial(serial: &str) -> Result<&str, LookupError> {
     let ok = !serial.is_empty()
         && serial.len() <= 64
-        && serial.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        && serial
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
     if ok {
         Ok(serial)
     } else {

@@ -10,9 +10,24 @@ pub const LOW: [f32; 4] = [697.0, 770.0, 852.0, 941.0];
 pub const HIGH: [f32; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
 
 const KEYPAD: [[Option<Key>; 4]; 4] = [
-    [Some(Key::Digit(1)), Some(Key::Digit(2)), Some(Key::Digit(3)), None],
-    [Some(Key::Digit(4)), Some(Key::Digit(5)), Some(Key::Digit(6)), None],
-    [Some(Key::Digit(7)), Some(Key::Digit(8)), Some(Key::Digit(9)), None],
+    [
+        Some(Key::Digit(1)),
+        Some(Key::Digit(2)),
+        Some(Key::Digit(3)),
+        None,
+    ],
+    [
+        Some(Key::Digit(4)),
+        Some(Key::Digit(5)),
+        Some(Key::Digit(6)),
+        None,
+    ],
+    [
+        Some(Key::Digit(7)),
+        Some(Key::Digit(8)),
+        Some(Key::Digit(9)),
+        None,
+    ],
     [Some(Key::Star), Some(Key::Digit(0)), Some(Key::Hash), None],
 ];
 
@@ -208,8 +223,14 @@ impl Detector {
             return None;
         }
         let rate = self.rate as f32;
-        let low: Vec<f32> = LOW.iter().map(|f| goertzel(&self.window, *f, rate)).collect();
-        let high: Vec<f32> = HIGH.iter().map(|f| goertzel(&self.window, *f, rate)).collect();
+        let low: Vec<f32> = LOW
+            .iter()
+            .map(|f| goertzel(&self.window, *f, rate))
+            .collect();
+        let high: Vec<f32> = HIGH
+            .iter()
+            .map(|f| goertzel(&self.window, *f, rate))
+            .collect();
         let strongest = |powers: &[f32]| -> (usize, f32, f32) {
             let (best, power) = powers
                 .iter()
@@ -268,19 +289,33 @@ mod tests {
             ..Press::default()
         };
         // 40 ms tones are keys; 20 ms tones are not.
-        assert_eq!(detect_all(&synthesize("5", RATE, tone(40)).unwrap(), RATE), keys("5"));
+        assert_eq!(
+            detect_all(&synthesize("5", RATE, tone(40)).unwrap(), RATE),
+            keys("5")
+        );
         assert!(detect_all(&synthesize("5", RATE, tone(20)).unwrap(), RATE).is_empty());
         // At every alignment against the 10 ms analysis steps, and off-frequency too.
         for lead in 0..80 {
             for offset in [-0.015, 0.0, 0.015] {
-                let press = |ms| Press { tone_ms: ms, offset, ..Press::default() };
+                let press = |ms| Press {
+                    tone_ms: ms,
+                    offset,
+                    ..Press::default()
+                };
                 let mut audio = silence(RATE, 0);
                 audio.resize(lead, 0);
                 let mut short = audio.clone();
                 audio.extend(synthesize("5", RATE, press(40)).unwrap());
                 short.extend(synthesize("5", RATE, press(20)).unwrap());
-                assert_eq!(detect_all(&audio, RATE), keys("5"), "40 ms, lead {lead}, {offset}");
-                assert!(detect_all(&short, RATE).is_empty(), "20 ms, lead {lead}, {offset}");
+                assert_eq!(
+                    detect_all(&audio, RATE),
+                    keys("5"),
+                    "40 ms, lead {lead}, {offset}"
+                );
+                assert!(
+                    detect_all(&short, RATE).is_empty(),
+                    "20 ms, lead {lead}, {offset}"
+                );
             }
         }
         // A 40 ms pause separates two presses of the same key.
@@ -289,7 +324,10 @@ mod tests {
             pause_ms: 40,
             ..Press::default()
         };
-        assert_eq!(detect_all(&synthesize("55", RATE, press).unwrap(), RATE), keys("55"));
+        assert_eq!(
+            detect_all(&synthesize("55", RATE, press).unwrap(), RATE),
+            keys("55")
+        );
         // A long tone is one press.
         assert_eq!(
             detect_all(&synthesize("7", RATE, tone(1500)).unwrap(), RATE),
@@ -304,7 +342,11 @@ mod tests {
                 offset,
                 ..Press::default()
             };
-            assert_eq!(detect_all(&synthesize("159#", RATE, press).unwrap(), RATE), keys("159#"), "{offset}");
+            assert_eq!(
+                detect_all(&synthesize("159#", RATE, press).unwrap(), RATE),
+                keys("159#"),
+                "{offset}"
+            );
         }
         for (twist_db, heard) in [(4.0, true), (-8.0, true), (10.0, false), (-14.0, false)] {
             let press = Press {

@@ -13,11 +13,20 @@ use toml::Spanned;
 
 /// The flows shipped with the product, embedded at build time: (file name, text).
 pub const SHIPPED: [(&str, &str); 5] = [
-    ("setup-reader.toml", include_str!("../flows/setup-reader.toml")),
+    (
+        "setup-reader.toml",
+        include_str!("../flows/setup-reader.toml"),
+    ),
     ("no-sound.toml", include_str!("../flows/no-sound.toml")),
-    ("code-refused.toml", include_str!("../flows/code-refused.toml")),
+    (
+        "code-refused.toml",
+        include_str!("../flows/code-refused.toml"),
+    ),
     ("get-mitid.toml", include_str!("../flows/get-mitid.toml")),
-    ("someone-else.toml", include_str!("../flows/someone-else.toml")),
+    (
+        "someone-else.toml",
+        include_str!("../flows/someone-else.toml"),
+    ),
 ];
 
 /// The keys a flow may use for its choices; 0, * and # belong to the menu (agent, repeat,
@@ -225,7 +234,11 @@ impl Reporter<'_> {
         what: &str,
     ) -> Text {
         let Some(raw) = raw else {
-            self.report(owner_span, step, format!("{what} is missing (needs da and en)"));
+            self.report(
+                owner_span,
+                step,
+                format!("{what} is missing (needs da and en)"),
+            );
             return Text {
                 da: String::new(),
                 en: String::new(),

@@ -197,15 +197,13 @@ impl<'f> Ivr<'f> {
                 self.present()
             }
             // A digit in the main menu starts the flow with that menu key.
-            (Place::Menu, Input::Key(key)) => {
-                match self.flows.by_menu_key(key.to_char()) {
-                    Some(flow) => {
-                        self.back.push(place);
-                        self.go(Place::Step { flow, step: 0 }, now)
-                    }
-                    None => self.invalid(),
+            (Place::Menu, Input::Key(key)) => match self.flows.by_menu_key(key.to_char()) {
+                Some(flow) => {
+                    self.back.push(place);
+                    self.go(Place::Step { flow, step: 0 }, now)
                 }
-            }
+                None => self.invalid(),
+            },
             // A digit in a step follows its choice.
             (Place::Step { flow, step }, Input::Key(key)) => {
                 match self.flows.flows[flow].steps[step].choice(key.to_char()) {
@@ -256,7 +254,8 @@ impl<'f> Ivr<'f> {
                     return vec![self.say(words), Effect::HangUp];
                 }
                 Some(End::Agent) => {
-                    let mut effects = vec![self.say(Utterance::default().then_text(step.say.get(self.lang)))];
+                    let mut effects =
+                        vec![self.say(Utterance::default().then_text(step.say.get(self.lang)))];
                     effects.extend(self.agent_or_goodbye(now, Ending::ClosedToldHours));
                     return effects;
                 }

@@ -70,7 +70,11 @@ impl<W: Write> Speaker for TextSpeaker<W> {
 }
 
 /// The words of an utterance as one line of text.
-pub fn render_text(catalogue: &Catalogue, lang: Lang, words: &Utterance) -> Result<String, LineError> {
+pub fn render_text(
+    catalogue: &Catalogue,
+    lang: Lang,
+    words: &Utterance,
+) -> Result<String, LineError> {
     let settings = Settings {
         lang,
         ..Settings::default()

@@ -25,7 +25,11 @@ use phone_support::rules::witness::WitnessFacts;
 use speech::{Catalogue, Voice, WavSink};
 
 #[derive(Parser)]
-#[command(name = "phone-support", version, about = "Telephone support for the MitID audio code reader (33 98 00 10)")]
+#[command(
+    name = "phone-support",
+    version,
+    about = "Telephone support for the MitID audio code reader (33 98 00 10)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -223,7 +227,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::DocumentsCheck { have, on } => {
             let on = match on {
-                Some(on) => parse_date("--on", &on)?.and_hms_opt(12, 0, 0).context("noon")?,
+                Some(on) => parse_date("--on", &on)?
+                    .and_hms_opt(12, 0, 0)
+                    .context("noon")?,
                 None => copenhagen_now(),
             };
             let lines = documents_lines(&have.join(","), on);
@@ -249,7 +255,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             pcm.write_wav(&out)
                 .with_context(|| format!("writing {}", out.display()))?;
-            println!("wrote {} ({} keys, {:.1} s)", out.display(), keys.len(), pcm.duration_secs());
+            println!(
+                "wrote {} ({} keys, {:.1} s)",
+                out.display(),
+                keys.len(),
+                pcm.duration_secs()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Ivr {
@@ -307,7 +318,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut console = Console::new(&flows);
             if plain {
                 let stdin = BufReader::new(io::stdin());
-                run_plain(&mut console, &directory, &mut log, stdin, io::stdout(), clock(fixed))?;
+                run_plain(
+                    &mut console,
+                    &directory,
+                    &mut log,
+                    stdin,
+                    io::stdout(),
+                    clock(fixed),
+                )?;
             } else {
                 run_tui(&mut console, &directory, &mut log, clock(fixed))?;
             }
@@ -328,9 +346,17 @@ fn ivr_call(
         Some(path) => {
             let pcm = speech::Pcm::read_wav(path)
                 .with_context(|| format!("reading {} (mono 16-bit WAV)", path.display()))?;
-            Box::new(AudioLine::new(pcm.samples.into_iter(), pcm.sample_rate, speaker))
+            Box::new(AudioLine::new(
+                pcm.samples.into_iter(),
+                pcm.sample_rate,
+                speaker,
+            ))
         }
-        None => Box::new(LocalLine::new(BufReader::new(io::stdin()), speaker, io::stderr())),
+        None => Box::new(LocalLine::new(
+            BufReader::new(io::stdin()),
+            speaker,
+            io::stderr(),
+        )),
     };
     Ok(run_call(&mut ivr, line.as_mut(), clock(fixed))?)
 }

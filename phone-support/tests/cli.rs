@@ -24,10 +24,22 @@ fn check_passes_every_shipped_flow_file() {
         .collect();
     files.sort();
     assert_eq!(files.len(), 5);
-    let args: Vec<&str> = std::iter::once("check").chain(files.iter().map(String::as_str)).collect();
+    let args: Vec<&str> = std::iter::once("check")
+        .chain(files.iter().map(String::as_str))
+        .collect();
     let output = run(&args);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(stdout(&output).lines().filter(|l| l.starts_with("ok ")).count(), 5);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        stdout(&output)
+            .lines()
+            .filter(|l| l.starts_with("ok "))
+            .count(),
+        5
+    );
 }
 
 #[test]
@@ -43,8 +55,18 @@ fn check_names_file_line_and_step_of_each_problem() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     let name = file.display();
-    assert!(stderr.contains(&format!("{name}:7: step \"a\": say has no translation in en")), "{stderr}");
-    assert!(stderr.contains(&format!("{name}:11: step \"a\": choice leads to \"nowhere\"")), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{name}:7: step \"a\": say has no translation in en"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{name}:11: step \"a\": choice leads to \"nowhere\""
+        )),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 2, "{stderr}");
 }
 
@@ -60,7 +82,13 @@ fn hours_first_line_is_open_or_closed() {
         let output = run(&["hours", "--at", at]);
         assert!(output.status.success());
         let text = stdout(&output);
-        assert!(text.lines().next().unwrap().starts_with(&format!("{first} ")), "{at}: {text}");
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .starts_with(&format!("{first} ")),
+            "{at}: {text}"
+        );
     }
     let text = stdout(&run(&["hours", "--at", "2026-12-31 20:00"]));
     assert_eq!(text.lines().nth(1), Some("opens Friday 2027-01-01 10:00"));
@@ -84,25 +112,50 @@ fn holidays_one_a_line() {
 #[test]
 fn witness_check_prints_verdict_then_every_reason() {
     let output = run(&[
-        "witness-check", "--cpr", "010180-1234", "--mitid-since", "2026-01-01",
-        "--witnessed", "2026-01-05,2026-02-01", "--on", "2026-02-01",
+        "witness-check",
+        "--cpr",
+        "010180-1234",
+        "--mitid-since",
+        "2026-01-01",
+        "--witnessed",
+        "2026-01-05,2026-02-01",
+        "--on",
+        "2026-02-01",
     ]);
     let text = stdout(&output);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "eligible");
     assert_eq!(lines.len(), 5, "{text}");
     let output = run(&[
-        "witness-check", "--cpr", "010180-1234", "--mitid-since", "2026-01-02", "--on", "2026-02-01",
+        "witness-check",
+        "--cpr",
+        "010180-1234",
+        "--mitid-since",
+        "2026-01-02",
+        "--on",
+        "2026-02-01",
     ]);
     assert!(stdout(&output).starts_with("not eligible\n"));
-    let bad = run(&["witness-check", "--cpr", "300280-1234", "--mitid-since", "2026-01-02"]);
+    let bad = run(&[
+        "witness-check",
+        "--cpr",
+        "300280-1234",
+        "--mitid-since",
+        "2026-01-02",
+    ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a real date"));
 }
 
 #[test]
 fn documents_check() {
-    let text = stdout(&run(&["documents-check", "--have", "passport", "--on", "2026-11-25"]));
+    let text = stdout(&run(&[
+        "documents-check",
+        "--have",
+        "passport",
+        "--on",
+        "2026-11-25",
+    ]));
     assert!(text.starts_with("enough: a passport"));
     let bad = run(&["documents-check", "--have", "library-card"]);
     assert_eq!(bad.status.code(), Some(2));
@@ -113,16 +166,38 @@ fn ivr_from_a_dtmf_recording_walks_setup_and_writes_speech() {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys.wav");
     let speech = dir.path().join("speech.wav");
-    assert!(run(&["dtmf", "1111111111", "--out", keys.to_str().unwrap()]).status.success());
+    assert!(
+        run(&["dtmf", "1111111111", "--out", keys.to_str().unwrap()])
+            .status
+            .success()
+    );
     let output = run(&[
-        "ivr", "--dtmf-wav", keys.to_str().unwrap(), "--wav-out", speech.to_str().unwrap(),
-        "--at", "2026-11-25 12:00",
+        "ivr",
+        "--dtmf-wav",
+        keys.to_str().unwrap(),
+        "--wav-out",
+        speech.to_str().unwrap(),
+        "--at",
+        "2026-11-25 12:00",
     ]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text = stdout(&output);
-    assert!(text.contains("path: menu > setup-reader/unpack > "), "{text}");
-    assert!(text.contains("setup-reader/test-login > setup-reader/done\nending: Resolved"), "{text}");
+    assert!(
+        text.contains("path: menu > setup-reader/unpack > "),
+        "{text}"
+    );
+    assert!(
+        text.contains("setup-reader/test-login > setup-reader/done\nending: Resolved"),
+        "{text}"
+    );
     let wav = hound::WavReader::open(&speech).unwrap();
     let seconds = wav.duration() as f64 / f64::from(wav.spec().sample_rate);
-    assert!(seconds > 30.0, "the walk through setup is spoken: {seconds} s");
+    assert!(
+        seconds > 30.0,
+        "the walk through setup is spoken: {seconds} s"
+    );
 }

@@ -47,10 +47,9 @@ fn dtmf_walks_the_setup_flow_to_its_end() {
     assert!(transcript.contains("Tænd kodeoplæseren med den røde tast nederst til højre."));
     assert!(transcript.contains("Tryk 1, hvis du hørte testsætningen."));
     assert!(transcript.contains("En aktiveringskode på papir fra Borgerservice gælder i 48 timer."));
-    assert!(lines
-        .last()
-        .unwrap()
-        .ends_with("Din kodeoplæser er klar til brug. Tak for i dag. || Tak for dit opkald. Farvel."));
+    assert!(lines.last().unwrap().ends_with(
+        "Din kodeoplæser er klar til brug. Tak for i dag. || Tak for dit opkald. Farvel."
+    ));
 }
 
 #[test]

@@ -34,7 +34,13 @@ fn shipped_flows_are_valid() {
     let ids: Vec<&str> = set.flows.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(
         ids,
-        ["setup-reader", "no-sound", "code-refused", "get-mitid", "someone-else"]
+        [
+            "setup-reader",
+            "no-sound",
+            "code-refused",
+            "get-mitid",
+            "someone-else"
+        ]
     );
 }
 
@@ -62,7 +68,9 @@ fn dangling_target_names_file_line_and_step() {
 
 #[test]
 fn unreachable_step() {
-    let broken = format!("{GOOD}\n[[step]]\nid = \"lost\"\nsay = {{ da = \"x\", en = \"x\" }}\nend = \"done\"\n");
+    let broken = format!(
+        "{GOOD}\n[[step]]\nid = \"lost\"\nsay = {{ da = \"x\", en = \"x\" }}\nend = \"done\"\n"
+    );
     let errors = errors_of(&broken);
     assert_eq!(
         errors,
@@ -72,7 +80,10 @@ fn unreachable_step() {
 
 #[test]
 fn missing_translation() {
-    let broken = GOOD.replace("say = { da = \"Farvel\", en = \"Bye\" }", "say = { da = \"Farvel\" }");
+    let broken = GOOD.replace(
+        "say = { da = \"Farvel\", en = \"Bye\" }",
+        "say = { da = \"Farvel\" }",
+    );
     let errors = errors_of(&broken);
     assert_eq!(
         errors,
@@ -121,7 +132,11 @@ fn duplicate_ids_unknown_checks_and_ends() {
 #[test]
 fn toml_syntax_and_unknown_fields_have_lines() {
     let syntax = GOOD.replace("id = \"ask\"", "id = ask");
-    assert!(errors_of(&syntax)[0].starts_with("flows/x.toml:7: "), "{:?}", errors_of(&syntax));
+    assert!(
+        errors_of(&syntax)[0].starts_with("flows/x.toml:7: "),
+        "{:?}",
+        errors_of(&syntax)
+    );
     let unknown = GOOD.replace("id = \"ask\"", "id = \"ask\"\nsya = 1");
     let errors = errors_of(&unknown);
     assert!(errors[0].contains("sya"), "{errors:?}");
@@ -135,13 +150,18 @@ fn menu_keys_must_be_unique_across_files() {
         (PathBuf::from("b.toml"), other.as_str()),
     ])
     .unwrap_err();
-    assert_eq!(err.to_string(), "b.toml:1: menu_key 7 is also used by a.toml");
+    assert_eq!(
+        err.to_string(),
+        "b.toml:1: menu_key 7 is also used by a.toml"
+    );
 }
 
 #[test]
 fn unreadable_files_are_reported() {
     let err = FlowSet::load(&[PathBuf::from("/nonexistent/flow.toml")]).unwrap_err();
-    assert!(err.to_string().starts_with("/nonexistent/flow.toml:0: cannot read"));
+    assert!(err
+        .to_string()
+        .starts_with("/nonexistent/flow.toml:0: cannot read"));
 }
 
 proptest::proptest! {

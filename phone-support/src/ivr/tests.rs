@@ -65,7 +65,10 @@ fn answers_in_danish_with_the_menu_and_9_for_english() {
     let effects = ivr.start();
     assert!(matches!(&effects[0], Effect::Say(Lang::Da, _)));
     let ids = prompt_ids(&effects);
-    assert_eq!(&ids[..3], ["phone-welcome", "phone-choose-language", "phone-menu-intro"]);
+    assert_eq!(
+        &ids[..3],
+        ["phone-welcome", "phone-choose-language", "phone-menu-intro"]
+    );
     assert_eq!(ids.iter().filter(|id| *id == "phone-menu-item").count(), 5);
     assert_eq!(effects.last(), Some(&Effect::Listen));
 

@@ -126,7 +126,11 @@ mod tests {
             ("311299-8999", "1899-12-31"),
             ("010157-8000", "2057-01-01"),
         ] {
-            assert_eq!(cpr.parse::<Cpr>().unwrap().birth_date(), date(born), "{cpr}");
+            assert_eq!(
+                cpr.parse::<Cpr>().unwrap().birth_date(),
+                date(born),
+                "{cpr}"
+            );
         }
     }
 
@@ -151,7 +155,14 @@ mod tests {
     fn formats() {
         assert!("0101901234".parse::<Cpr>().is_ok());
         assert!(" 010190-1234 ".parse::<Cpr>().is_ok());
-        for bad in ["", "010190-123", "010190+1234", "01019O-1234", "010190-12345", "0101901-234"] {
+        for bad in [
+            "",
+            "010190-123",
+            "010190+1234",
+            "01019O-1234",
+            "010190-12345",
+            "0101901-234",
+        ] {
             assert!(
                 matches!(bad.parse::<Cpr>(), Err(CprError::Format(_))),
                 "{bad:?}"

@@ -19,9 +19,13 @@ pub enum Document {
     OtherWithCpr,
     BaptismOrNameCertificate,
     /// The annual tax statement (årsopgørelse); `latest` is false for an older year's.
-    AnnualTaxStatement { latest: bool },
+    AnnualTaxStatement {
+        latest: bool,
+    },
     /// Proof of a public benefit payment, dated.
-    BenefitPayment { dated: NaiveDate },
+    BenefitPayment {
+        dated: NaiveDate,
+    },
 }
 
 /// The words accepted on the command line, in the order they are listed in help texts.
@@ -50,9 +54,7 @@ impl FromStr for Document {
             "old-tax-statement" => Document::AnnualTaxStatement { latest: false },
             _ => match word.strip_prefix("benefit:") {
                 Some(date) => Document::BenefitPayment {
-                    dated: date
-                        .parse()
-                        .map_err(|_| UnknownDocument(text.to_owned()))?,
+                    dated: date.parse().map_err(|_| UnknownDocument(text.to_owned()))?,
                 },
                 None => return Err(UnknownDocument(text.to_owned())),
             },
@@ -82,7 +84,10 @@ impl std::fmt::Display for DocumentVerdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DocumentVerdict::PhotoIdEnough => {
-                write!(f, "enough: a passport or driving licence is enough on its own")
+                write!(
+                    f,
+                    "enough: a passport or driving licence is enough on its own"
+                )
             }
             DocumentVerdict::TwoDocumentsThenQuestionsOrWitness => write!(
                 f,
@@ -182,7 +187,11 @@ mod tests {
             (&[], false),
         ];
         for (words, enough) in cases {
-            assert_eq!(check_documents(&docs(words), on).enough(), *enough, "{words:?}");
+            assert_eq!(
+                check_documents(&docs(words), on).enough(),
+                *enough,
+                "{words:?}"
+            );
         }
     }
 

@@ -189,10 +189,16 @@ mod tests {
         assert_eq!(holiday_on(date("2025-05-29")), Some(Holiday::AscensionDay));
         assert_eq!(holiday_on(date("2025-06-09")), Some(Holiday::WhitMonday));
         // 2008: Easter 23 March, Maundy Thursday 20 March, Whit Monday 12 May.
-        assert_eq!(holiday_on(date("2008-03-20")), Some(Holiday::MaundyThursday));
+        assert_eq!(
+            holiday_on(date("2008-03-20")),
+            Some(Holiday::MaundyThursday)
+        );
         assert_eq!(holiday_on(date("2008-05-12")), Some(Holiday::WhitMonday));
         // 2026: Easter 5 April, Maundy Thursday 2 April, Great Prayer Day gone.
-        assert_eq!(holiday_on(date("2026-04-02")), Some(Holiday::MaundyThursday));
+        assert_eq!(
+            holiday_on(date("2026-04-02")),
+            Some(Holiday::MaundyThursday)
+        );
         assert_eq!(holiday_on(date("2026-05-01")), None);
     }
 

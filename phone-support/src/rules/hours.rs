@@ -83,7 +83,9 @@ pub fn status_at(local: NaiveDateTime) -> LineStatus {
 /// The current Copenhagen local time (the one place this module reads a clock is the
 /// caller's choice to call this).
 pub fn copenhagen_now() -> NaiveDateTime {
-    Copenhagen.from_utc_datetime(&Utc::now().naive_utc()).naive_local()
+    Copenhagen
+        .from_utc_datetime(&Utc::now().naive_utc())
+        .naive_local()
 }
 
 #[cfg(test)]

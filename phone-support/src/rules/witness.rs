@@ -90,7 +90,11 @@ impl std::fmt::Display for Reason {
                 ok_from,
                 ..
             } => {
-                let people = if *within_window == 1 { "person" } else { "people" };
+                let people = if *within_window == 1 {
+                    "person"
+                } else {
+                    "people"
+                };
                 write!(
                     f,
                     "{mark}: has witnessed for {within_window} {people} within the last \
@@ -103,10 +107,17 @@ impl std::fmt::Display for Reason {
             }
             Reason::FutureDates(days) => {
                 let list: Vec<String> = days.iter().map(|d| d.to_string()).collect();
-                write!(f, "{mark}: dates after the day of the check: {}", list.join(", "))
+                write!(
+                    f,
+                    "{mark}: dates after the day of the check: {}",
+                    list.join(", ")
+                )
             }
             Reason::BringPhotoIdAndMitid => {
-                write!(f, "reminder: the witness must bring valid photo ID and their MitID")
+                write!(
+                    f,
+                    "reminder: the witness must bring valid photo ID and their MitID"
+                )
             }
         }
     }
