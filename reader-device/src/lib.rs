@@ -6,6 +6,7 @@
 //!
 //! Architecture invariant: [`core`], [`keys`] and [`screen`] do no I/O and read no clock.
 
+pub mod config;
 pub mod core;
 pub mod framebuffer;
 pub mod hw;

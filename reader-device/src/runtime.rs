@@ -23,9 +23,15 @@ pub trait Synthesizer {
 /// applied as gain: 3 dB per step below the maximum.
 pub struct SpeechSynth {
     catalogue: speech::Catalogue,
-    voice: speech::Voice,
+    /// `None` when no voice could be loaded: the device shows codes and says why it is silent.
+    voice: Option<speech::Voice>,
     max_volume: u8,
+    captions: Option<Captions>,
 }
+
+/// Receives each utterance's words as it is said (for a text terminal; never a log, as
+/// the words may hold a code).
+pub type Captions = Box<dyn FnMut(&Speech, &str) + Send>;
 
 impl std::fmt::Debug for SpeechSynth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -34,12 +40,19 @@ impl std::fmt::Debug for SpeechSynth {
 }
 
 impl SpeechSynth {
-    pub fn new(catalogue: speech::Catalogue, voice: speech::Voice, max_volume: u8) -> Self {
+    pub fn new(catalogue: speech::Catalogue, voice: Option<speech::Voice>, max_volume: u8) -> Self {
         SpeechSynth {
             catalogue,
             voice,
             max_volume,
+            captions: None,
         }
+    }
+
+    /// Also hands each utterance's words to `captions`.
+    pub fn with_captions(mut self, captions: Captions) -> Self {
+        self.captions = Some(captions);
+        self
     }
 }
 
@@ -87,8 +100,14 @@ impl Synthesizer for SpeechSynth {
                 tracing::error!("cannot render speech: {error}");
                 Silence::VoiceBroken
             })?;
+        if let Some(captions) = &mut self.captions {
+            captions(speech, &script.words_line());
+        }
+        let Some(voice) = &mut self.voice else {
+            return Err(Silence::VoiceBroken);
+        };
         audio
-            .begin(speech.channel, self.voice.sample_rate())
+            .begin(speech.channel, voice.sample_rate())
             .map_err(|error| {
                 tracing::warn!("{error}");
                 Silence::NoAudioDevice
@@ -98,7 +117,7 @@ impl Synthesizer for SpeechSynth {
             gain: volume_gain(speech.volume, self.max_volume),
             failure: None,
         };
-        let result = self.voice.speak(&script, &mut sink);
+        let result = voice.speak(&script, &mut sink);
         if let Some(error) = sink.failure {
             tracing::warn!("{error}");
             return Err(Silence::NoAudioDevice);
@@ -224,7 +243,7 @@ impl<S: Synthesizer, M: SlotMedium> Runtime<S, M> {
                     log(self.hw.display.sleep(false));
                 }
                 self.framebuffer.draw(&screen);
-                let shown = self.hw.display.show(&self.framebuffer);
+                let shown = self.hw.display.show(&screen, &self.framebuffer);
                 log(shown);
             }
             Effect::Say(speech) => {

@@ -7,8 +7,10 @@ use std::time::Duration;
 use crate::core::Channel;
 use crate::framebuffer::Framebuffer;
 use crate::keys::{Edge, Key};
+use crate::screen::Screen;
 
 pub mod sim;
+pub mod terminal;
 
 #[cfg(feature = "rpi")]
 pub mod rpi;
@@ -31,9 +33,9 @@ pub trait Keypad {
     fn next_edge(&mut self, timeout: Duration) -> Result<Option<(Key, Edge)>, HwError>;
 }
 
-/// The screen.
+/// The screen. Panels draw the framebuffer; a text terminal prints the screen's text.
 pub trait Display {
-    fn show(&mut self, framebuffer: &Framebuffer) -> Result<(), HwError>;
+    fn show(&mut self, screen: &Screen, framebuffer: &Framebuffer) -> Result<(), HwError>;
     /// Backlight and panel off (`true`) or on.
     fn sleep(&mut self, asleep: bool) -> Result<(), HwError>;
 }

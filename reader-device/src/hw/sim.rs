@@ -10,6 +10,7 @@ use super::{AudioOut, Battery, Display, HeadphoneDetect, HwError, Keypad, Rtc};
 use crate::core::Channel;
 use crate::framebuffer::Framebuffer;
 use crate::keys::{Edge, Key};
+use crate::screen::Screen;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
@@ -35,6 +36,7 @@ impl Keypad for SimKeypad {
 
 #[derive(Debug, Default)]
 struct DisplayState {
+    screen: Option<Screen>,
     frame: Option<Framebuffer>,
     asleep: bool,
     frames: u64,
@@ -45,6 +47,11 @@ struct DisplayState {
 pub struct SimDisplay(Arc<Mutex<DisplayState>>);
 
 impl SimDisplay {
+    /// The last screen shown, as a value.
+    pub fn screen(&self) -> Option<Screen> {
+        lock(&self.0).screen.clone()
+    }
+
     pub fn frame(&self) -> Option<Framebuffer> {
         lock(&self.0).frame.clone()
     }
@@ -60,8 +67,9 @@ impl SimDisplay {
 }
 
 impl Display for SimDisplay {
-    fn show(&mut self, framebuffer: &Framebuffer) -> Result<(), HwError> {
+    fn show(&mut self, screen: &Screen, framebuffer: &Framebuffer) -> Result<(), HwError> {
         let mut state = lock(&self.0);
+        state.screen = Some(screen.clone());
         state.frame = Some(framebuffer.clone());
         state.frames += 1;
         Ok(())

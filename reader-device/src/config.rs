@@ -1,0 +1,287 @@
+//! The device program's config file (TOML): identity and files, the core's timings, and
+//! which hardware to drive — a text terminal, or the Raspberry Pi with its pin map.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::core::Config as CoreConfig;
+use crate::keys::Key;
+
+/// Why a config file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("config {path}: {problem}")]
+    Invalid { path: PathBuf, problem: String },
+}
+
+/// The whole file.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceConfig {
+    /// The serial number printed on the device, spoken in the activation menu.
+    pub serial: String,
+    /// The otpauth:// URI or PSKC file with the secret (kept 0600).
+    pub provisioning: PathBuf,
+    /// A file holding the PSKC pre-shared key in hex, if the PSKC file is encrypted.
+    #[serde(default)]
+    pub pskc_key_file: Option<PathBuf>,
+    /// Where the crash-safe state slots live.
+    pub state_dir: PathBuf,
+    /// A voice-pack directory; espeak-ng is used when it is missing or broken.
+    #[serde(default)]
+    pub voice_pack: Option<PathBuf>,
+    /// The core's timings and limits.
+    #[serde(default)]
+    pub device: CoreConfig,
+    pub hardware: HardwareConfig,
+}
+
+/// Which hardware to drive.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum HardwareConfig {
+    /// Keys as lines on stdin, the screen as text on stdout, speech to WAV files.
+    Terminal {
+        #[serde(default = "default_width")]
+        width: u32,
+        #[serde(default = "default_height")]
+        height: u32,
+        /// Each utterance is written here as a WAV file; without it the device is silent.
+        #[serde(default)]
+        wav_dir: Option<PathBuf>,
+        /// Print the framebuffer as half-block characters too.
+        #[serde(default)]
+        draw_pixels: bool,
+    },
+    /// A Raspberry Pi (needs the `rpi` build feature).
+    Pi(PiConfig),
+}
+
+fn default_width() -> u32 {
+    240
+}
+
+fn default_height() -> u32 {
+    240
+}
+
+/// The Raspberry Pi's wiring. Pins are BCM GPIO numbers.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PiConfig {
+    /// Key name ("0"–"9", "function") → GPIO pin; keys pull the pin to ground.
+    pub keys: BTreeMap<String, u8>,
+    pub screen: ScreenConfig,
+    pub audio: AudioConfig,
+    /// GPIO pin of the jack's detect switch.
+    pub headphone_detect_pin: u8,
+    /// Whether the detect pin reads low when headphones are in.
+    #[serde(default = "yes")]
+    pub headphone_detect_active_low: bool,
+    /// "max17048" (I2C fuel gauge at 0x36) or "mains" (no battery).
+    #[serde(default = "default_battery")]
+    pub battery: String,
+    /// "ds3231" (I2C at 0x68) or "system" (the kernel's clock, e.g. with an rtc overlay).
+    #[serde(default = "default_rtc")]
+    pub rtc: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_battery() -> String {
+    "max17048".into()
+}
+
+fn default_rtc() -> String {
+    "ds3231".into()
+}
+
+/// The panel.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(tag = "driver", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ScreenConfig {
+    /// SPI ST7789 colour panel through `mipidsi`.
+    St7789 {
+        width: u16,
+        height: u16,
+        /// SPI0 chip select 0 or 1.
+        #[serde(default)]
+        chip_select: u8,
+        dc_pin: u8,
+        reset_pin: u8,
+        #[serde(default)]
+        backlight_pin: Option<u8>,
+    },
+    /// I2C SSD1306 128x64 monochrome panel.
+    Ssd1306 {
+        #[serde(default = "ssd1306_address")]
+        address: u8,
+    },
+}
+
+fn ssd1306_address() -> u8 {
+    0x3c
+}
+
+/// ALSA devices by name (as `aplay -L` lists them).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudioConfig {
+    pub headphones_device: String,
+    pub speaker_device: String,
+}
+
+impl ScreenConfig {
+    /// The panel's size in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        match self {
+            ScreenConfig::St7789 { width, height, .. } => (u32::from(*width), u32::from(*height)),
+            ScreenConfig::Ssd1306 { .. } => (128, 64),
+        }
+    }
+}
+
+impl PiConfig {
+    /// The key map as keys, checked: every key has exactly one pin.
+    pub fn key_pins(&self) -> Result<Vec<(Key, u8)>, String> {
+        let mut pins = Vec::new();
+        for (name, pin) in &self.keys {
+            let key = name
+                .parse::<Key>()
+                .map_err(|error| format!("[hardware.keys] {error}"))?;
+            if let Some((other, _)) = pins.iter().find(|(_, used)| used == pin) {
+                return Err(format!(
+                    "[hardware.keys] pin {pin} is used by both {other} and {key}"
+                ));
+            }
+            pins.push((key, *pin));
+        }
+        for key in Key::ALL {
+            if !pins.iter().any(|(mapped, _)| *mapped == key) {
+                return Err(format!(
+                    "[hardware.keys] key {key:?} has no pin",
+                    key = key.name()
+                ));
+            }
+        }
+        Ok(pins)
+    }
+}
+
+impl DeviceConfig {
+    /// Reads and checks a config file; paths in it are relative to the file's folder.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config: DeviceConfig =
+            toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                path: path.to_owned(),
+                source,
+            })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |file: &mut PathBuf| {
+            if file.is_relative() {
+                *file = base.join(&*file);
+            }
+        };
+        resolve(&mut config.provisioning);
+        resolve(&mut config.state_dir);
+        config.pskc_key_file.as_mut().map(resolve);
+        config.voice_pack.as_mut().map(resolve);
+        if let HardwareConfig::Terminal {
+            wav_dir: Some(dir), ..
+        } = &mut config.hardware
+        {
+            resolve(dir);
+        }
+        let invalid = |problem: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            problem,
+        };
+        let core = &config.device;
+        if core.default_volume == 0 || core.default_volume > core.max_volume {
+            return Err(invalid(format!(
+                "[device] default_volume {} must be between 1 and max_volume {}",
+                core.default_volume, core.max_volume
+            )));
+        }
+        if core
+            .auto_off_s
+            .is_some_and(|off| off < core.auto_off_warning_s + 10)
+        {
+            return Err(invalid(
+                "[device] auto_off_s must leave time after the warning (auto_off_warning_s + 10 s)"
+                    .into(),
+            ));
+        }
+        if core.auto_off_warning_s < 20 {
+            return Err(invalid(
+                "[device] auto_off_warning_s must be at least 20 (WCAG 2.2.1)".into(),
+            ));
+        }
+        // Spaces and dashes only group the printed number; the digits are what is read out.
+        config.serial.retain(|c| c != ' ' && c != '-');
+        if config.serial.is_empty() || !config.serial.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(format!(
+                "serial {:?} must be digits 0-9 (spaces and dashes allowed)",
+                config.serial
+            )));
+        }
+        if let HardwareConfig::Pi(pi) = &config.hardware {
+            pi.key_pins().map_err(invalid)?;
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_configs_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        for name in ["pi.toml", "terminal.toml"] {
+            let config = DeviceConfig::load(&dir.join(name))
+                .unwrap_or_else(|error| panic!("{name}: {error}"));
+            assert!(config.provisioning.is_absolute());
+        }
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(
+            &path,
+            "serial = \"KR1\"\nprovisioning = \"s\"\nstate_dir = \"st\"\n[device]\ndefault_volume = 0\n[hardware]\nkind = \"terminal\"\n",
+        )
+        .unwrap();
+        let message = DeviceConfig::load(&path).unwrap_err().to_string();
+        assert!(
+            message.contains("bad.toml") && message.contains("default_volume"),
+            "{message}"
+        );
+        std::fs::write(&path, "serial = 3").unwrap();
+        assert!(matches!(
+            DeviceConfig::load(&path),
+            Err(ConfigError::Parse { .. })
+        ));
+    }
+}
