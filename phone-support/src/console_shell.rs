@@ -176,7 +176,14 @@ fn draw(frame: &mut ratatui::Frame, console: &Console<'_>, typed: &str) {
                 if i + 1 == group.len() || matches!(s.title, "Say" | "Flows") {
                     Constraint::Fill(1)
                 } else {
-                    Constraint::Length(s.lines.len() as u16 + 2)
+                    // Wrapped lines take more rows than there are lines.
+                    let width = usize::from(area.width.saturating_sub(2)).max(1);
+                    let rows: usize = s
+                        .lines
+                        .iter()
+                        .map(|l| l.chars().count().div_ceil(width).max(1))
+                        .sum();
+                    Constraint::Length(rows as u16 + 2)
                 }
             })
             .collect();

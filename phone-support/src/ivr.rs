@@ -142,10 +142,9 @@ impl<'f> Ivr<'f> {
         &self.visited
     }
 
-    /// The call is answered: welcome, the language choice and the main menu.
+    /// The call is answered: welcome, then the main menu (ending with 9 for English).
     pub fn start(&mut self) -> Vec<Effect> {
-        let welcome = Utterance::prompt("phone-welcome").then_prompt("phone-choose-language");
-        let mut effects = vec![Effect::Say(self.lang, welcome)];
+        let mut effects = vec![Effect::Say(self.lang, Utterance::prompt("phone-welcome"))];
         effects.extend(self.present());
         effects
     }

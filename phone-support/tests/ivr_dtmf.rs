@@ -52,6 +52,32 @@ fn dtmf_walks_the_setup_flow_to_its_end() {
     ));
 }
 
+/// Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it.
+fn golden(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
+    assert_eq!(
+        actual,
+        expected,
+        "{} differs (UPDATE_GOLDEN=1 rewrites it)",
+        path.display()
+    );
+}
+
+#[test]
+fn setup_walks_say_exactly_the_golden_words() {
+    let (_, danish) = call(caller_presses("1111111111"), at("2026-11-25 12:00"));
+    golden("setup-walk-da.txt", &danish);
+    let (_, english) = call(caller_presses("91111111111"), at("2026-11-25 12:00"));
+    golden("setup-walk-en.txt", &english);
+}
+
 #[test]
 fn english_back_repeat_and_a_wrong_turn() {
     // 9 English, 1 setup, 1 headphones, 1 switch-on, 2 no test phrase, # back, * repeat,
