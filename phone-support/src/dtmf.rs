@@ -143,6 +143,8 @@ const PAUSE_WINDOWS: usize = 2;
 /// The two tones must hold this share of the window's energy (a tone 1.5 % off its
 /// nominal frequency still holds about half at a 205-sample window).
 const MIN_TONE_SHARE: f32 = 0.4;
+/// Relative frequency error that Q.24 says must not be recognised.
+const REJECT_OFFSET: f32 = 0.035;
 /// Quietest accepted signal, as RMS of full scale (about −40 dBFS).
 const MIN_RMS: f32 = 0.01;
 /// Each tone must be this many times stronger than the next in its group (≈ 8 dB).
@@ -250,7 +252,16 @@ impl Detector {
         // A pure sine of amplitude A gives power (A·N/2)²; the window energy is N·A²/2.
         let share = (low_power + high_power) / (energy * n / 2.0);
         let twist = 10.0 * (high_power / low_power.max(f32::MIN_POSITIVE)).log10();
+        // Q.24's frequency tolerance: ±1.5 % is a key, ±3.5 % is not. A tone nearer the
+        // ±3.5 % probes than its nominal frequency is rejected.
+        let on_frequency = |nominal: f32, power: f32| {
+            [1.0 - REJECT_OFFSET, 1.0 + REJECT_OFFSET]
+                .iter()
+                .all(|k| goertzel(&self.window, nominal * k, rate) <= power)
+        };
         let valid = share >= MIN_TONE_SHARE
+            && on_frequency(LOW[row], low_power)
+            && on_frequency(HIGH[column], high_power)
             && low_power >= MIN_PEAK_RATIO * low_second
             && high_power >= MIN_PEAK_RATIO * high_second
             && (TWIST_DB.0..=TWIST_DB.1).contains(&twist);
@@ -345,6 +356,16 @@ mod tests {
             assert_eq!(
                 detect_all(&synthesize("159#", RATE, press).unwrap(), RATE),
                 keys("159#"),
+                "{offset}"
+            );
+        }
+        for offset in [-0.035, 0.035, -0.05, 0.05] {
+            let press = Press {
+                offset,
+                ..Press::default()
+            };
+            assert!(
+                detect_all(&synthesize("159#", RATE, press).unwrap(), RATE).is_empty(),
                 "{offset}"
             );
         }

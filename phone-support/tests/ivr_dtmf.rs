@@ -135,3 +135,18 @@ fn prompts_are_synthesized_to_audio() {
     // The welcome and the menu take well over five seconds to say.
     assert!(pcm.duration_secs() > 5.0, "{} s", pcm.duration_secs());
 }
+
+#[test]
+fn the_menus_own_speech_is_not_mistaken_for_keys() {
+    // Talk-off: every prompt of a walk through setup, synthesized, holds no DTMF key.
+    let flows = FlowSet::shipped().unwrap();
+    let mut ivr = Ivr::new(&flows);
+    let voice = Voice::espeak().expect("espeak-ng is installed (apt: libespeak-ng-dev)");
+    let rate = voice.sample_rate();
+    let speaker = VoiceSpeaker::new(Catalogue::embedded().unwrap(), voice, Pcm::new(rate));
+    let mut line = AudioLine::new(caller_presses("1111111111").into_iter(), RATE, speaker);
+    run_call(&mut ivr, &mut line, || at("2026-11-25 12:00")).unwrap();
+    let pcm = line.into_speaker().into_sink();
+    assert!(pcm.duration_secs() > 60.0, "{} s", pcm.duration_secs());
+    assert_eq!(dtmf::detect_all(&pcm.samples, rate), []);
+}
