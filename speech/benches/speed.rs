@@ -169,6 +169,31 @@ fn main() {
             });
             line(name, &figures, &baseline);
         }
+        // Slow rate with a freshly loaded pack: the clips are time-stretched on first use.
+        let slow = catalogue
+            .render(
+                &utterance,
+                Settings {
+                    rate: speech::Rate::Slow,
+                    ..settings
+                },
+            )
+            .expect("renders");
+        let cold = measure(|| {
+            let mut voice = Voice::pack(&packs.join(lang.code())).expect("pack loads");
+            let mut sink = Timed {
+                start: Instant::now(),
+                first: None,
+                samples: 0,
+            };
+            voice.speak(&slow, &mut sink).expect("speaks");
+            Figures {
+                total: sink.start.elapsed(),
+                first: sink.first.unwrap_or_default(),
+                audio_secs: sink.samples as f64 / f64::from(voice.sample_rate()),
+            }
+        });
+        line("voice pack, slow, cold (stretching)", &cold, &baseline);
     }
     println!(
         "realtime = audio length / synthesis time; speed/cmd and 1st/cmd = how many times faster than the espeak-ng command ({ROUNDS} rounds, medians)"
