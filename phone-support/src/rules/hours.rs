@@ -1,7 +1,9 @@
 //! Opening hours of the support line 33 98 00 10, in Copenhagen local time: Monday–Friday
 //! 08–20; Saturdays, Sundays and public holidays 10–16.
 
-use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday,
+};
 use chrono_tz::Europe::Copenhagen;
 
 use super::holidays::{holiday_on, Holiday};
@@ -80,12 +82,15 @@ pub fn status_at(local: NaiveDateTime) -> LineStatus {
     }
 }
 
-/// The current Copenhagen local time (the one place this module reads a clock is the
-/// caller's choice to call this).
+/// Copenhagen local time at a UTC instant (CET/CEST, daylight saving from chrono-tz).
+pub fn copenhagen_local(utc: DateTime<Utc>) -> NaiveDateTime {
+    Copenhagen.from_utc_datetime(&utc.naive_utc()).naive_local()
+}
+
+/// The current Copenhagen local time: the clock read by the binary's shell, never by the
+/// rules themselves.
 pub fn copenhagen_now() -> NaiveDateTime {
-    Copenhagen
-        .from_utc_datetime(&Utc::now().naive_utc())
-        .naive_local()
+    copenhagen_local(Utc::now())
 }
 
 #[cfg(test)]
@@ -139,6 +144,35 @@ mod tests {
             assert_eq!(status.open, *open, "{moment}");
             assert_eq!(status.next_change, at(next), "{moment}");
         }
+    }
+
+    #[test]
+    fn opening_minutes_in_utc_across_daylight_saving() {
+        let utc = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        for (instant, open) in [
+            // Winter (CET, UTC+1): Monday 2026-03-23 opens 07:00 UTC.
+            ("2026-03-23T06:59:00Z", false),
+            ("2026-03-23T07:00:00Z", true),
+            ("2026-03-23T18:59:00Z", true),
+            ("2026-03-23T19:00:00Z", false),
+            // Summer (CEST, UTC+2) from Sunday 2026-03-29: Monday opens 06:00 UTC.
+            ("2026-03-30T05:59:00Z", false),
+            ("2026-03-30T06:00:00Z", true),
+            ("2026-03-30T17:59:00Z", true),
+            ("2026-03-30T18:00:00Z", false),
+            // The switch-over Sunday itself opens 10:00 CEST = 08:00 UTC.
+            ("2026-03-29T07:59:00Z", false),
+            ("2026-03-29T08:00:00Z", true),
+            // Back to CET on Sunday 2026-10-25: 10:00 CET = 09:00 UTC.
+            ("2026-10-25T08:59:00Z", false),
+            ("2026-10-25T09:00:00Z", true),
+        ] {
+            assert_eq!(status_at(copenhagen_local(utc(instant))).open, open, "{instant}");
+        }
+        assert_eq!(
+            copenhagen_local(utc("2026-03-29T01:00:00Z")),
+            at("2026-03-29 03:00")
+        );
     }
 
     #[test]
