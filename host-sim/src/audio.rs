@@ -52,10 +52,21 @@ impl fmt::Display for AudioMode {
 
 enum Output {
     None,
-    Wav { dir: PathBuf, voice: Voice, count: usize },
-    Speakers { voice: Voice, player: Player, playing: Option<Stopper> },
+    Wav {
+        dir: PathBuf,
+        voice: Voice,
+        count: usize,
+    },
+    Speakers {
+        voice: Voice,
+        player: Player,
+        playing: Option<Stopper>,
+    },
     /// Audio was asked for but cannot be had: why, for the device's status bar.
-    Broken { reason: Silence, why: String },
+    Broken {
+        reason: Silence,
+        why: String,
+    },
 }
 
 /// The simulator's audio output.
@@ -159,11 +170,13 @@ impl Audio {
 }
 
 fn write_wav(voice: &mut Voice, script: &Script, path: &Path) -> Result<(), String> {
-    let mut sink = WavSink::create(path, voice.sample_rate()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut sink = WavSink::create(path, voice.sample_rate())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     voice
         .speak(script, &mut sink)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    sink.finish().map_err(|e| format!("{}: {e}", path.display()))
+    sink.finish()
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]

@@ -26,11 +26,18 @@ fn print_device(sim: &Simulator, from: usize) -> usize {
     for entry in &sim.log()[from..] {
         match entry {
             Entry::Screen { screen, .. } if !screen.is_empty() => {
-                println!("device: screen shows {:?}", screen.lines().next().unwrap_or_default())
+                println!(
+                    "device: screen shows {:?}",
+                    screen.lines().next().unwrap_or_default()
+                )
             }
-            Entry::Say { say, channel, wav, .. } => println!(
+            Entry::Say {
+                say, channel, wav, ..
+            } => println!(
                 "device: says through the {channel}: {say}{}",
-                wav.as_deref().map(|w| format!(" (audio: {w})")).unwrap_or_default()
+                wav.as_deref()
+                    .map(|w| format!(" (audio: {w})"))
+                    .unwrap_or_default()
             ),
             Entry::Silent { silent, .. } => println!("device: silent: {silent}"),
             Entry::Power { power, .. } => println!("device: power {power}"),
@@ -59,7 +66,11 @@ fn get_code(sim: &mut Simulator, seen: &mut usize) -> Result<String> {
 
 /// Builds the world and activates the device, as support and the citizen would have done
 /// half a minute before "now". Returns the world and the device, switched off, at `now_ms`.
-async fn prepare(audio: Option<AudioMode>, headless: bool, now_ms: u64) -> Result<(DemoWorld, Simulator)> {
+async fn prepare(
+    audio: Option<AudioMode>,
+    headless: bool,
+    now_ms: u64,
+) -> Result<(DemoWorld, Simulator)> {
     let then_ms = now_ms - ACTIVATED_AGO.as_millis() as u64;
     let world = demo_world(then_ms).await?;
     // Headless, speech goes to WAV files in the demo folder unless told otherwise.
@@ -71,8 +82,14 @@ async fn prepare(audio: Option<AudioMode>, headless: bool, now_ms: u64) -> Resul
         }
     }));
     println!("demo: working folder {}", world.dir.path().display());
-    println!("service: SQLite database {}", world.dir.path().join("kode.db").display());
-    println!("service: imported device {} (TOTP, SHA-1, 6 digits, 30 s)", world.serial);
+    println!(
+        "service: SQLite database {}",
+        world.dir.path().join("kode.db").display()
+    );
+    println!(
+        "service: imported device {} (TOTP, SHA-1, 6 digits, 30 s)",
+        world.serial
+    );
     println!(
         "service: activation code {} issued on paper for user {} (valid 48 h)",
         world.activation_code, world.user
@@ -89,7 +106,10 @@ async fn prepare(audio: Option<AudioMode>, headless: bool, now_ms: u64) -> Resul
         .activate(&world.serial, &world.user, &world.activation_code, &code)
         .await
         .context("activating the demo device with the code it spoke")?;
-    println!("service: device {} activated for user {} with the code it spoke", world.serial, world.user);
+    println!(
+        "service: device {} activated for user {} with the code it spoke",
+        world.serial, world.user
+    );
     let off = sim.log().len();
     sim.hold(Key::Function, Duration::from_millis(2_500));
     print_device(&sim, off);
@@ -110,12 +130,20 @@ pub async fn run(audio: Option<AudioMode>, headless: bool, now_ms: u64) -> Resul
         tui::run(sim, Some(host)).await?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("demo: {} s later, the citizen logs in", ACTIVATED_AGO.as_secs());
+    println!(
+        "demo: {} s later, the citizen logs in",
+        ACTIVATED_AGO.as_secs()
+    );
     let mut seen = sim.log().len();
     let heard = get_code(&mut sim, &mut seen)?;
-    println!("host: user {} types the code they heard: {heard}", world.user);
+    println!(
+        "host: user {} types the code they heard: {heard}",
+        world.user
+    );
     world.clock.set_ms(sim.unix_ms() as i64);
     let verdict = checker.check(&world.user, &heard).await?;
+    let kept = world.dir.keep();
+    println!("demo: files kept in {} (remove with rm -r)", kept.display());
     println!("host: {verdict} (user {})", world.user);
     Ok(if verdict == Verdict::Accepted {
         ExitCode::SUCCESS

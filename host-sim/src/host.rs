@@ -12,7 +12,10 @@ use service::{Service, ServiceError};
 pub enum Verdict {
     Accepted,
     /// Refused, with the service's machine-readable reason and its sentence.
-    Refused { reason: String, message: String },
+    Refused {
+        reason: String,
+        message: String,
+    },
 }
 
 impl fmt::Display for Verdict {
@@ -54,10 +57,12 @@ impl Checker {
                 // ureq is blocking; keep it off the async executor.
                 let answer = tokio::task::spawn_blocking(move || {
                     match ureq::post(&url_for_thread).send_json(body) {
-                        Ok(response) => response.into_json::<serde_json::Value>().map(|v| (true, v)),
-                        Err(ureq::Error::Status(_, response)) => {
-                            response.into_json::<serde_json::Value>().map(|v| (false, v))
+                        Ok(response) => {
+                            response.into_json::<serde_json::Value>().map(|v| (true, v))
                         }
+                        Err(ureq::Error::Status(_, response)) => response
+                            .into_json::<serde_json::Value>()
+                            .map(|v| (false, v)),
                         Err(other) => Err(std::io::Error::other(other.to_string())),
                     }
                 })
@@ -65,7 +70,13 @@ impl Checker {
                 .context("the HTTP request did not finish")?
                 .with_context(|| format!("asking {url}"))?;
                 let (ok, value) = answer;
-                let field = |name: &str| value.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                let field = |name: &str| {
+                    value
+                        .get(name)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
                 if ok && field("result") == "accepted" {
                     Ok(Verdict::Accepted)
                 } else {
@@ -81,8 +92,15 @@ impl Checker {
 
 /// Opens the service in this process, on the service's own default database and key file
 /// unless told otherwise, so the host sees the devices `service import` put there.
-pub async fn open_embedded(db: Option<String>, key_file: Option<std::path::PathBuf>) -> Result<Service> {
-    service::open_local(db.as_deref(), key_file.as_deref(), std::sync::Arc::new(service::SystemClock))
-        .await
-        .context("opening the embedded service")
+pub async fn open_embedded(
+    db: Option<String>,
+    key_file: Option<std::path::PathBuf>,
+) -> Result<Service> {
+    service::open_local(
+        db.as_deref(),
+        key_file.as_deref(),
+        std::sync::Arc::new(service::SystemClock),
+    )
+    .await
+    .context("opening the embedded service")
 }

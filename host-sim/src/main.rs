@@ -14,7 +14,11 @@ use host_sim::sim::{Entry, Simulator};
 use host_sim::{demo, run, script, setup, tui};
 
 #[derive(Parser)]
-#[command(name = "host-sim", version, about = "Desktop simulator of the Kodeoplæser audio code reader")]
+#[command(
+    name = "host-sim",
+    version,
+    about = "Desktop simulator of the Kodeoplæser audio code reader"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -29,7 +33,12 @@ struct Cli {
 #[derive(Args, Clone)]
 struct DeviceArgs {
     /// The device's secret as an otpauth:// URI (default: RFC 4226's test key).
-    #[arg(long, value_name = "URI", conflicts_with = "provisioning", global = true)]
+    #[arg(
+        long,
+        value_name = "URI",
+        conflicts_with = "provisioning",
+        global = true
+    )]
     secret_uri: Option<String>,
     /// A provisioning file holding the device's otpauth:// URI.
     #[arg(long, value_name = "FILE", global = true)]
@@ -91,27 +100,44 @@ fn device_setup(args: &DeviceArgs) -> Result<host_sim::sim::Setup> {
     let uri = match (&args.secret_uri, &args.provisioning) {
         (Some(uri), _) => otp::KeyUri::parse(uri).context("--secret-uri")?,
         (None, Some(path)) => setup::read_provisioning(path)?,
-        (None, None) => otp::KeyUri::parse(setup::DEFAULT_SECRET_URI).context("the default secret")?,
+        (None, None) => {
+            otp::KeyUri::parse(setup::DEFAULT_SECRET_URI).context("the default secret")?
+        }
     };
     setup::device_from_uri(&uri, setup::DEFAULT_SERIAL)
 }
 
 fn describe(entry: &Entry) -> String {
     match entry {
-        Entry::Screen { t_ms, screen } => format!("{:>9.3} s  screen: {}", *t_ms as f64 / 1000.0, screen.replace('\n', " / ")),
-        Entry::Say { t_ms, say, channel, wav, .. } => format!(
+        Entry::Screen { t_ms, screen } => format!(
+            "{:>9.3} s  screen: {}",
+            *t_ms as f64 / 1000.0,
+            screen.replace('\n', " / ")
+        ),
+        Entry::Say {
+            t_ms,
+            say,
+            channel,
+            wav,
+            ..
+        } => format!(
             "{:>9.3} s  say ({channel}): {say}{}",
             *t_ms as f64 / 1000.0,
-            wav.as_deref().map(|w| format!("  [{w}]")).unwrap_or_default()
+            wav.as_deref()
+                .map(|w| format!("  [{w}]"))
+                .unwrap_or_default()
         ),
         Entry::Stop { t_ms, .. } => format!("{:>9.3} s  speech stopped", *t_ms as f64 / 1000.0),
         Entry::Power { t_ms, power } => format!("{:>9.3} s  power {power}", *t_ms as f64 / 1000.0),
-        Entry::Silent { t_ms, silent } => format!("{:>9.3} s  silent: {silent}", *t_ms as f64 / 1000.0),
+        Entry::Silent { t_ms, silent } => {
+            format!("{:>9.3} s  silent: {silent}", *t_ms as f64 / 1000.0)
+        }
     }
 }
 
 fn run_script(cli: &Cli, path: &PathBuf, json: bool) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let lines = script::parse(&text).with_context(|| format!("script {}", path.display()))?;
     let audio = Audio::open(cli.audio.as_ref().unwrap_or(&AudioMode::None));
     let mut sim = Simulator::new(device_setup(&cli.device)?, start_ms(&cli.device)?, audio)?;
@@ -127,7 +153,12 @@ fn run_script(cli: &Cli, path: &PathBuf, json: bool) -> Result<ExitCode> {
     match result {
         Ok(()) => {
             if !json {
-                let _ = writeln!(stdout, "script passed: {} steps, {:.1} s simulated", lines.len(), sim.elapsed_ms() as f64 / 1000.0);
+                let _ = writeln!(
+                    stdout,
+                    "script passed: {} steps, {:.1} s simulated",
+                    lines.len(),
+                    sim.elapsed_ms() as f64 / 1000.0
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -138,7 +169,12 @@ fn run_script(cli: &Cli, path: &PathBuf, json: bool) -> Result<ExitCode> {
     }
 }
 
-async fn run_host(service_url: Option<String>, db: Option<String>, key_file: Option<PathBuf>, user: Option<String>) -> Result<ExitCode> {
+async fn run_host(
+    service_url: Option<String>,
+    db: Option<String>,
+    key_file: Option<PathBuf>,
+    user: Option<String>,
+) -> Result<ExitCode> {
     let checker = match service_url {
         Some(url) => Checker::Remote(url),
         None => Checker::Embedded(host_sim::host::open_embedded(db, key_file).await?),
@@ -160,23 +196,33 @@ async fn run_host(service_url: Option<String>, db: Option<String>, key_file: Opt
                 None => break,
             },
         };
-        let Some(code) = ask("host: the code you heard: ")? else { break };
+        let Some(code) = ask("host: the code you heard: ")? else {
+            break;
+        };
         let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         let verdict = checker.check(&user, &code).await?;
         println!("host: {verdict} (user {user})");
         all_accepted &= verdict == Verdict::Accepted;
     }
-    Ok(if all_accepted { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if all_accepted {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Some(Command::Run { script, json }) => run_script(&cli, script, *json),
-        Some(Command::Host { service, db, key_file, user }) => {
-            run_host(service.clone(), db.clone(), key_file.clone(), user.clone()).await
-        }
+        Some(Command::Host {
+            service,
+            db,
+            key_file,
+            user,
+        }) => run_host(service.clone(), db.clone(), key_file.clone(), user.clone()).await,
         Some(Command::Demo { headless }) => {
-            let headless = *headless || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal();
+            let headless =
+                *headless || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal();
             demo::run(cli.audio.clone(), headless, start_ms(&cli.device)?).await
         }
         Some(Command::Tui) | None => {

@@ -55,7 +55,11 @@ pub fn run(
             Step::ExpectScreen { text, present } => {
                 let shown = sim.screen().text();
                 if shown.contains(text.as_str()) != *present {
-                    let shown = if shown.is_empty() { "nothing (it is off)".to_owned() } else { format!("{:?}", shown.replace('\n', " / ")) };
+                    let shown = if shown.is_empty() {
+                        "nothing (it is off)".to_owned()
+                    } else {
+                        format!("{:?}", shown.replace('\n', " / "))
+                    };
                     return Err(fail(format!(
                         "expected the screen {} {text:?}, but it shows {shown}",
                         if *present { "to show" } else { "not to show" }
@@ -79,17 +83,25 @@ pub fn run(
                 });
                 said_from = sim.log().len();
                 if matches != *present {
-                    let place = channel.map(|c| format!(" on the {}", channel_name(c))).unwrap_or_default();
+                    let place = channel
+                        .map(|c| format!(" on the {}", channel_name(c)))
+                        .unwrap_or_default();
                     let heard = if said.is_empty() {
                         "nothing was said".to_owned()
                     } else {
-                        let list: Vec<String> =
-                            said.iter().map(|(words, on)| format!("{words:?} ({on})")).collect();
+                        let list: Vec<String> = said
+                            .iter()
+                            .map(|(words, on)| format!("{words:?} ({on})"))
+                            .collect();
                         format!("it said {}", list.join(", "))
                     };
                     return Err(fail(format!(
                         "expected {text:?}{place} {} since the last speech check, but {heard}",
-                        if *present { "to be said" } else { "not to be said" }
+                        if *present {
+                            "to be said"
+                        } else {
+                            "not to be said"
+                        }
                     )));
                 }
             }

@@ -24,9 +24,13 @@ pub const DEFAULT_SERIAL: &str = "KP2026000001";
 pub fn device_from_uri(uri: &KeyUri, serial: &str) -> Result<Setup> {
     let mut record = Record::default();
     let token = match uri.kind {
-        OtpKind::Totp { period } => {
-            Token::Totp(Totp::new(&uri.secret, uri.algorithm, uri.digits, period, 0)?)
-        }
+        OtpKind::Totp { period } => Token::Totp(Totp::new(
+            &uri.secret,
+            uri.algorithm,
+            uri.digits,
+            period,
+            0,
+        )?),
         OtpKind::Hotp { counter } => {
             record.hotp_next = Some(counter);
             Token::Hotp(Hotp::new(&uri.secret, uri.algorithm, uri.digits))
@@ -81,7 +85,9 @@ pub async fn demo_world(unix_ms: u64) -> Result<DemoWorld> {
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut key);
     let serial = DEFAULT_SERIAL.to_owned();
     let uri = KeyUri {
-        kind: OtpKind::Totp { period: otp::DEFAULT_PERIOD },
+        kind: OtpKind::Totp {
+            period: otp::DEFAULT_PERIOD,
+        },
         issuer: Some("MitID".to_owned()),
         account: serial.clone(),
         secret: Secret::new(key),
@@ -138,14 +144,18 @@ mod tests {
 
     #[test]
     fn start_times_parse() {
-        assert_eq!(parse_start("2009-02-13 23:31:30 UTC").unwrap(), 1_234_567_890_000);
+        assert_eq!(
+            parse_start("2009-02-13 23:31:30 UTC").unwrap(),
+            1_234_567_890_000
+        );
         let message = format!("{:#}", parse_start("2009-02-13").unwrap_err());
         assert!(message.contains("YYYY-MM-DD HH:MM:SS UTC"), "{message}");
     }
 
     #[test]
     fn the_default_secret_is_a_totp_device() {
-        let setup = device_from_uri(&KeyUri::parse(DEFAULT_SECRET_URI).unwrap(), DEFAULT_SERIAL).unwrap();
+        let setup =
+            device_from_uri(&KeyUri::parse(DEFAULT_SECRET_URI).unwrap(), DEFAULT_SERIAL).unwrap();
         assert!(matches!(setup.token, Some(Token::Totp(_))));
         assert_eq!(setup.record.hotp_next, None);
     }

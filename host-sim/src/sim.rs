@@ -88,7 +88,11 @@ pub struct Simulator {
 impl Simulator {
     /// A device that is switched off, with headphones plugged in and a full battery, at
     /// the wall time `start_unix_ms`.
-    pub fn new(setup: Setup, start_unix_ms: u64, audio: Audio) -> Result<Self, speech::CatalogueError> {
+    pub fn new(
+        setup: Setup,
+        start_unix_ms: u64,
+        audio: Audio,
+    ) -> Result<Self, speech::CatalogueError> {
         let device = Device::new(
             setup.config.clone(),
             setup.serial.clone(),
@@ -321,7 +325,9 @@ impl Simulator {
     /// The last code the device said, as the digits a listener heard.
     pub fn last_heard_code(&self) -> Option<&str> {
         self.log.iter().rev().find_map(|entry| match entry {
-            Entry::Say { heard_digits, .. } if !heard_digits.is_empty() => Some(heard_digits.as_str()),
+            Entry::Say { heard_digits, .. } if !heard_digits.is_empty() => {
+                Some(heard_digits.as_str())
+            }
             _ => None,
         })
     }

@@ -70,17 +70,21 @@ async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> Result<()>
         // Simulated time follows the wall clock (a press may have run ahead of it).
         let due = virtual_start + started.elapsed().as_millis() as u64;
         if due > app.sim.elapsed_ms() {
-            app.sim.wait(Duration::from_millis(due - app.sim.elapsed_ms()));
+            app.sim
+                .wait(Duration::from_millis(due - app.sim.elapsed_ms()));
         }
         terminal.draw(|frame| draw(frame, app))?;
         if !event::poll(Duration::from_millis(50))? {
             continue;
         }
-        let TermEvent::Key(key) = event::read()? else { continue };
+        let TermEvent::Key(key) = event::read()? else {
+            continue;
+        };
         if key.kind != KeyEventKind::Press {
             continue; // no auto-repeat: only the first press counts
         }
-        let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl_c || (key.code == KeyCode::Char('q') && app.focus == Focus::Device) {
             return Ok(());
         }
@@ -168,39 +172,86 @@ fn draw(frame: &mut Frame, app: &mut App) {
     frame.render_widget(
         Paragraph::new(format!("{screen_text}{keys}"))
             .wrap(Wrap { trim: false })
-            .block(Block::default().borders(Borders::ALL).title(" Screen as text ")),
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(" Screen as text "),
+            ),
         text_area,
     );
 
     let mut spoken: Vec<Line> = Vec::new();
     if let Some(problem) = app.sim_problem() {
-        spoken.push(Line::styled(format!("no sound: {problem}"), Style::default().fg(Color::Yellow)));
+        spoken.push(Line::styled(
+            format!("no sound: {problem}"),
+            Style::default().fg(Color::Yellow),
+        ));
     }
-    for entry in app.sim.log().iter().rev().filter(|e| matches!(e, Entry::Say { .. })).take(5) {
-        if let Entry::Say { t_ms, say, channel, .. } = entry {
-            spoken.push(Line::raw(format!("{:>7.1} s  ({channel}) {say}", *t_ms as f64 / 1000.0)));
+    for entry in app
+        .sim
+        .log()
+        .iter()
+        .rev()
+        .filter(|e| matches!(e, Entry::Say { .. }))
+        .take(5)
+    {
+        if let Entry::Say {
+            t_ms, say, channel, ..
+        } = entry
+        {
+            spoken.push(Line::raw(format!(
+                "{:>7.1} s  ({channel}) {say}",
+                *t_ms as f64 / 1000.0
+            )));
         }
     }
     frame.render_widget(
-        Paragraph::new(Text::from(spoken)).block(Block::default().borders(Borders::ALL).title(" Spoken (newest first) ")),
+        Paragraph::new(Text::from(spoken)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Spoken (newest first) "),
+        ),
         spoken_area,
     );
 
     if let Some(host) = &app.host {
         let focused = app.focus == Focus::Host;
-        let title = if focused { " Login host — type the code you heard, Enter to log in, Esc to go back " } else { " Login host — Tab to type the code you heard " };
-        let mut lines = vec![Line::raw(format!("user: {}   code: {}{}", host.user, app.typed, if focused { "_" } else { "" }))];
-        lines.extend(app.verdicts.iter().rev().take(2).map(|v| Line::raw(format!("host: {v}"))));
-        let style = if focused { Style::default().add_modifier(Modifier::BOLD) } else { Style::default() };
+        let title = if focused {
+            " Login host — type the code you heard, Enter to log in, Esc to go back "
+        } else {
+            " Login host — Tab to type the code you heard "
+        };
+        let mut lines = vec![Line::raw(format!(
+            "user: {}   code: {}{}",
+            host.user,
+            app.typed,
+            if focused { "_" } else { "" }
+        ))];
+        lines.extend(
+            app.verdicts
+                .iter()
+                .rev()
+                .take(2)
+                .map(|v| Line::raw(format!("host: {v}"))),
+        );
+        let style = if focused {
+            Style::default().add_modifier(Modifier::BOLD)
+        } else {
+            Style::default()
+        };
         frame.render_widget(
-            Paragraph::new(Text::from(lines)).style(style).block(Block::default().borders(Borders::ALL).title(title)),
+            Paragraph::new(Text::from(lines))
+                .style(style)
+                .block(Block::default().borders(Borders::ALL).title(title)),
             host_area,
         );
     }
 
     let help = "0-9 keys · Enter/f red key · o hold red (off) · h headphones in/out · b battery · c power cut · p power on · q quit";
     frame.render_widget(
-        Paragraph::new(help).wrap(Wrap { trim: true }).block(Block::default().borders(Borders::TOP)),
+        Paragraph::new(help)
+            .wrap(Wrap { trim: true })
+            .block(Block::default().borders(Borders::TOP)),
         help_area,
     );
 }
@@ -210,10 +261,17 @@ fn draw_panel(frame: &mut Frame, app: &mut App, area: Rect) {
     let inner_w = area.width.saturating_sub(2).max(1) as u32;
     let inner_h = area.height.saturating_sub(2).max(1) as u32;
     // Each cell shows `scale` pixels across and 2×`scale` down.
-    let scale = PANEL.0.div_ceil(inner_w).max(PANEL.1.div_ceil(inner_h * 2)).max(1);
+    let scale = PANEL
+        .0
+        .div_ceil(inner_w)
+        .max(PANEL.1.div_ceil(inner_h * 2))
+        .max(1);
     frame.render_widget(
-        Paragraph::new(app.framebuffer.to_half_blocks(scale))
-            .block(Block::default().borders(Borders::ALL).title(" Kodeoplæser (simulated) ")),
+        Paragraph::new(app.framebuffer.to_half_blocks(scale)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Kodeoplæser (simulated) "),
+        ),
         area,
     );
 }
