@@ -4,7 +4,7 @@
 use reader_device::keys::Key;
 
 use crate::script::{Channel, Line, ScriptKey, Step};
-use crate::sim::{Entry, Simulator};
+use crate::sim::{Entry, Simulator, EDGE_GAP};
 
 /// An expectation that did not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,8 +45,14 @@ pub fn run(
         match &line.step {
             Step::Press(k) => sim.press(key(*k)),
             Step::Hold(k, duration) => sim.hold(key(*k), *duration),
-            Step::Down(k) => sim.key_down(key(*k)),
-            Step::Up(k) => sim.key_up(key(*k)),
+            Step::Down(k) => {
+                sim.key_down(key(*k));
+                sim.wait(EDGE_GAP);
+            }
+            Step::Up(k) => {
+                sim.key_up(key(*k));
+                sim.wait(EDGE_GAP);
+            }
             Step::Wait(duration) => sim.wait(*duration),
             Step::Headphones(plugged) => sim.set_headphones(*plugged),
             Step::Battery(percent) => sim.set_battery(*percent),

@@ -17,6 +17,8 @@ pub const TICK: Duration = Duration::from_millis(100);
 pub const PRESS: Duration = Duration::from_millis(120);
 /// The pause after a scripted `press`, so that two presses are two presses.
 pub const SETTLE: Duration = Duration::from_millis(200);
+/// The pause after a scripted `down` or `up`: longer than the debounce, as a finger is.
+pub const EDGE_GAP: Duration = Duration::from_millis(60);
 
 /// What the device was built with: its fixed config, serial number and secret.
 #[derive(Debug, Clone)]
