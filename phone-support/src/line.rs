@@ -28,9 +28,18 @@ pub enum LineError {
     Io(#[from] std::io::Error),
 }
 
+/// Whether the caller heard an utterance to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Said {
+    ToTheEnd,
+    /// The caller pressed a key while it was being said (barge-in); the key is the next
+    /// one [`Line::listen`] returns.
+    Interrupted,
+}
+
 /// A telephone line as the voice menu sees it.
 pub trait Line {
-    fn say(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError>;
+    fn say(&mut self, lang: Lang, words: &Utterance) -> Result<Said, LineError>;
     /// Waits up to `timeout` for a key; `None` when none came.
     fn listen(&mut self, timeout: Duration) -> Result<Option<Key>, LineError>;
     /// Hands the caller to the agent queue.
@@ -40,7 +49,38 @@ pub trait Line {
 
 /// Where what the menu says ends up.
 pub trait Speaker {
-    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError>;
+    /// Says an utterance and returns how long it takes to hear (zero for text).
+    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<Duration, LineError>;
+}
+
+/// Passes audio on and counts it.
+struct Counting<'a> {
+    inner: &'a mut dyn Sink,
+    samples: u64,
+}
+
+impl Sink for Counting<'_> {
+    fn write(&mut self, samples: &[i16]) -> Result<(), speech::SinkError> {
+        self.samples += samples.len() as u64;
+        self.inner.write(samples)
+    }
+}
+
+/// Speaks a script into a sink; returns the audio's length.
+fn speak_into(
+    voice: &mut Voice,
+    script: &speech::Script,
+    sink: &mut dyn Sink,
+) -> Result<Duration, LineError> {
+    let rate = voice.sample_rate();
+    let mut counting = Counting {
+        inner: sink,
+        samples: 0,
+    };
+    voice.speak(script, &mut counting)?;
+    Ok(Duration::from_secs_f64(
+        counting.samples as f64 / f64::from(rate),
+    ))
 }
 
 /// Writes each utterance as a line of text (`[da] …`), rendered through the catalogue:
@@ -61,11 +101,11 @@ impl<W: Write> TextSpeaker<W> {
 }
 
 impl<W: Write> Speaker for TextSpeaker<W> {
-    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
+    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<Duration, LineError> {
         let text = render_text(&self.catalogue, lang, words)?;
         writeln!(self.out, "[{lang}] {text}")?;
         self.out.flush()?;
-        Ok(())
+        Ok(Duration::ZERO)
     }
 }
 
@@ -105,14 +145,13 @@ impl<S: Sink> VoiceSpeaker<S> {
 }
 
 impl<S: Sink> Speaker for VoiceSpeaker<S> {
-    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
+    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<Duration, LineError> {
         let settings = Settings {
             lang,
             ..Settings::default()
         };
         let script = self.catalogue.render(words, settings)?;
-        self.voice.speak(&script, &mut self.sink)?;
-        Ok(())
+        speak_into(&mut self.voice, &script, &mut self.sink)
     }
 }
 
@@ -140,7 +179,7 @@ impl PlaybackSpeaker {
 }
 
 impl Speaker for PlaybackSpeaker {
-    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
+    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<Duration, LineError> {
         let settings = Settings {
             lang,
             ..Settings::default()
@@ -150,36 +189,41 @@ impl Speaker for PlaybackSpeaker {
             .player
             .start(self.voice.sample_rate())
             .map_err(|e| LineError::Playback(e.to_string()))?;
-        self.voice.speak(&script, &mut playing)?;
+        let duration = speak_into(&mut self.voice, &script, &mut playing)?;
         playing.wait();
-        Ok(())
+        Ok(duration)
     }
 }
 
 /// A speaker lent to a line, so the caller keeps it (e.g. to finish a WAV file).
 impl<S: Speaker + ?Sized> Speaker for &mut S {
-    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
+    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<Duration, LineError> {
         (**self).speak(lang, words)
     }
 }
 
 /// Both a text log and audio, e.g. a transcript next to a WAV.
 impl<A: Speaker, B: Speaker> Speaker for (A, B) {
-    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
-        self.0.speak(lang, words)?;
-        self.1.speak(lang, words)
+    fn speak(&mut self, lang: Lang, words: &Utterance) -> Result<Duration, LineError> {
+        let a = self.0.speak(lang, words)?;
+        let b = self.1.speak(lang, words)?;
+        Ok(a.max(b))
     }
 }
 
 /// A line whose caller side is an audio stream (e.g. a WAV recording or a phone
 /// gateway's samples): keys are DTMF tones found by [`Detector`]. Time on this line is the
-/// stream's own: listening for 8 s consumes 8 s of samples, so runs are deterministic.
+/// stream's own: listening for 8 s consumes 8 s of samples, and saying a 3 s prompt lets
+/// 3 s of the caller's audio pass, so runs are deterministic. A key pressed while a prompt
+/// is said interrupts it (barge-in; the speaker has already received the whole prompt).
 /// The stream ending means the caller hung up.
 pub struct AudioLine<I: Iterator<Item = i16>, S: Speaker> {
     samples: I,
     rate: u32,
     detector: Detector,
     speaker: S,
+    /// A key heard while a prompt was said.
+    pending: Option<Key>,
     /// Samples consumed so far (the line's clock).
     pub position: u64,
 }
@@ -191,6 +235,7 @@ impl<I: Iterator<Item = i16>, S: Speaker> AudioLine<I, S> {
             rate,
             detector: Detector::new(rate),
             speaker,
+            pending: None,
             position: 0,
         }
     }
@@ -198,15 +243,10 @@ impl<I: Iterator<Item = i16>, S: Speaker> AudioLine<I, S> {
     pub fn into_speaker(self) -> S {
         self.speaker
     }
-}
 
-impl<I: Iterator<Item = i16>, S: Speaker> Line for AudioLine<I, S> {
-    fn say(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
-        self.speaker.speak(lang, words)
-    }
-
-    fn listen(&mut self, timeout: Duration) -> Result<Option<Key>, LineError> {
-        let budget = (timeout.as_secs_f64() * f64::from(self.rate)) as u64;
+    /// Lets `span` of the caller's audio pass; the first key heard, if any.
+    fn hear(&mut self, span: Duration) -> Result<Option<Key>, LineError> {
+        let budget = (span.as_secs_f64() * f64::from(self.rate)) as u64;
         for _ in 0..budget {
             let sample = self.samples.next().ok_or(LineError::CallerHungUp)?;
             self.position += 1;
@@ -215,6 +255,26 @@ impl<I: Iterator<Item = i16>, S: Speaker> Line for AudioLine<I, S> {
             }
         }
         Ok(None)
+    }
+}
+
+impl<I: Iterator<Item = i16>, S: Speaker> Line for AudioLine<I, S> {
+    fn say(&mut self, lang: Lang, words: &Utterance) -> Result<Said, LineError> {
+        let duration = self.speaker.speak(lang, words)?;
+        match self.hear(duration)? {
+            Some(key) => {
+                self.pending = Some(key);
+                Ok(Said::Interrupted)
+            }
+            None => Ok(Said::ToTheEnd),
+        }
+    }
+
+    fn listen(&mut self, timeout: Duration) -> Result<Option<Key>, LineError> {
+        match self.pending.take() {
+            Some(key) => Ok(Some(key)),
+            None => self.hear(timeout),
+        }
     }
 
     fn queue(&mut self) -> Result<(), LineError> {
@@ -259,8 +319,10 @@ impl<S: Speaker, W: Write> LocalLine<S, W> {
 }
 
 impl<S: Speaker, W: Write> Line for LocalLine<S, W> {
-    fn say(&mut self, lang: Lang, words: &Utterance) -> Result<(), LineError> {
-        self.speaker.speak(lang, words)
+    /// Keys typed while a prompt plays are kept for the next listen; the prompt is not cut.
+    fn say(&mut self, lang: Lang, words: &Utterance) -> Result<Said, LineError> {
+        self.speaker.speak(lang, words)?;
+        Ok(Said::ToTheEnd)
     }
 
     fn listen(&mut self, timeout: Duration) -> Result<Option<Key>, LineError> {
@@ -306,31 +368,44 @@ pub fn run_call(
     line: &mut dyn Line,
     mut clock: impl FnMut() -> NaiveDateTime,
 ) -> Result<CallRecord, LineError> {
+    match drive(ivr, line, &mut clock) {
+        Ok(()) | Err(LineError::CallerHungUp) => Ok(CallRecord {
+            visited: ivr.visited().to_vec(),
+            ending: ivr.ending(),
+            lang: ivr.lang(),
+        }),
+        Err(error) => Err(error),
+    }
+}
+
+fn drive(
+    ivr: &mut Ivr<'_>,
+    line: &mut dyn Line,
+    clock: &mut impl FnMut() -> NaiveDateTime,
+) -> Result<(), LineError> {
     let mut effects = ivr.start();
     loop {
         let mut listen = false;
+        let mut interrupted = false;
         for effect in effects {
             match effect {
-                Effect::Say(lang, words) => line.say(lang, &words)?,
+                // The caller has already answered: the rest of this turn's words are skipped.
+                Effect::Say(..) if interrupted => {}
+                Effect::Say(lang, words) => {
+                    interrupted = line.say(lang, &words)? == Said::Interrupted;
+                }
                 Effect::Listen => listen = true,
                 Effect::Queue => line.queue()?,
                 Effect::HangUp => line.hang_up()?,
             }
         }
         if !listen {
-            break;
+            return Ok(());
         }
-        let input = match line.listen(NO_INPUT_TIMEOUT) {
-            Ok(Some(key)) => Input::Key(key),
-            Ok(None) => Input::Silence,
-            Err(LineError::CallerHungUp) => break,
-            Err(error) => return Err(error),
+        let input = match line.listen(NO_INPUT_TIMEOUT)? {
+            Some(key) => Input::Key(key),
+            None => Input::Silence,
         };
         effects = ivr.handle(input, clock());
     }
-    Ok(CallRecord {
-        visited: ivr.visited().to_vec(),
-        ending: ivr.ending(),
-        lang: ivr.lang(),
-    })
 }

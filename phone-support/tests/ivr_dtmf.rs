@@ -122,18 +122,53 @@ fn agent_key_when_closed_tells_hours_then_continues() {
 }
 
 #[test]
-fn prompts_are_synthesized_to_audio() {
+fn prompts_are_synthesized_and_take_time_on_the_line() {
     let flows = FlowSet::shipped().unwrap();
     let mut ivr = Ivr::new(&flows);
     let voice = Voice::espeak().expect("espeak-ng is installed (apt: libespeak-ng-dev)");
     let sink = Pcm::new(voice.sample_rate());
     let speaker = VoiceSpeaker::new(Catalogue::embedded().unwrap(), voice, sink);
-    // Hang up right after the welcome: no samples at all.
-    let mut line = AudioLine::new(std::iter::empty(), RATE, speaker);
-    run_call(&mut ivr, &mut line, || at("2026-11-25 12:00")).unwrap();
+    // A silent caller for two minutes: three prompts of silence, then the queue.
+    let mut line = AudioLine::new(dtmf::silence(RATE, 120_000).into_iter(), RATE, speaker);
+    let record = run_call(&mut ivr, &mut line, || at("2026-11-25 12:00")).unwrap();
+    assert_eq!(record.ending, Some(Ending::Queued));
+    let position = line.position;
     let pcm = line.into_speaker().into_sink();
-    // The welcome and the menu take well over five seconds to say.
-    assert!(pcm.duration_secs() > 5.0, "{} s", pcm.duration_secs());
+    // The line's clock ran through every prompt plus three 8 s waits.
+    let line_seconds = position as f64 / f64::from(RATE);
+    assert!(pcm.duration_secs() > 20.0, "{} s", pcm.duration_secs());
+    assert!(
+        (line_seconds - (pcm.duration_secs() + 24.0)).abs() < 0.5,
+        "line {line_seconds} s, speech {} s",
+        pcm.duration_secs()
+    );
+}
+
+#[test]
+fn a_key_pressed_during_a_prompt_interrupts_it() {
+    let flows = FlowSet::shipped().unwrap();
+    let mut ivr = Ivr::new(&flows);
+    let voice = Voice::espeak().expect("espeak-ng is installed (apt: libespeak-ng-dev)");
+    let audio = VoiceSpeaker::new(Catalogue::embedded().unwrap(), voice, Pcm::new(22_050));
+    let text = TextSpeaker::new(Catalogue::embedded().unwrap(), Vec::new());
+    // 1 pressed 1 s into the welcome, then silence until the caller hangs up.
+    let mut caller = dtmf::silence(RATE, 1000);
+    caller.extend(dtmf::synthesize("1", RATE, Press::default()).unwrap());
+    let mut line = AudioLine::new(caller.into_iter(), RATE, (text, audio));
+    let record = run_call(&mut ivr, &mut line, || at("2026-11-25 12:00")).unwrap();
+    assert_eq!(record.visited, ["menu", "setup-reader/unpack"]);
+    let (text, _) = line.into_speaker();
+    let transcript = String::from_utf8(text.into_inner()).unwrap();
+    let lines: Vec<&str> = transcript.lines().collect();
+    // The welcome was cut short, the main menu never said, the first step said next.
+    assert_eq!(
+        lines[0],
+        "[da] Velkommen til support for MitID kodeoplæser."
+    );
+    assert!(
+        lines[1].starts_with("[da] Vi sætter din nye kodeoplæser op sammen."),
+        "{transcript}"
+    );
 }
 
 #[test]

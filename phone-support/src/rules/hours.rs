@@ -167,7 +167,11 @@ mod tests {
             ("2026-10-25T08:59:00Z", false),
             ("2026-10-25T09:00:00Z", true),
         ] {
-            assert_eq!(status_at(copenhagen_local(utc(instant))).open, open, "{instant}");
+            assert_eq!(
+                status_at(copenhagen_local(utc(instant))).open,
+                open,
+                "{instant}"
+            );
         }
         assert_eq!(
             copenhagen_local(utc("2026-03-29T01:00:00Z")),
