@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Side-by-side load benchmark on this machine, loopback only, bounded in time:
+# our service on SQLite and on PostgreSQL, and privacyIDEA (PyPI, in a virtualenv, its
+# SQLite backend, gunicorn), each with the same number of TOTP devices/tokens and the
+# same load driver (service-bench). Prints one JSON line per phase and the ratios.
+#
+#   bash service/bench/run.sh            # DEVICES=10000 PHASE_SECONDS=10 by default
+#
+# PostgreSQL comes from KODE_TEST_POSTGRES_URL, or service/ci-postgres.sh (as root).
+set -euo pipefail
+
+SERVICE_DIR=$(cd "$(dirname "$0")/.." && pwd)
+DEVICES=${DEVICES:-10000}
+PHASE_SECONDS=${PHASE_SECONDS:-10}
+WORK=${WORK:-/tmp/kode-bench}
+VENV=${VENV:-/tmp/pi-venv}
+PI_PORT=${PI_PORT:-18517}
+TARGET_DIR=${CARGO_TARGET_DIR:-$SERVICE_DIR/../target}
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+RESULTS="$WORK/results.jsonl"
+
+(cd "$SERVICE_DIR" && cargo build --release -q -p service --bin service-bench)
+BENCH="$TARGET_DIR/release/service-bench"
+
+echo "== our service, SQLite" >&2
+"$BENCH" --db "sqlite://$WORK/kode.db" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
+    --label kode-sqlite | tee -a "$RESULTS"
+
+echo "== our service, PostgreSQL" >&2
+PG_URL=${KODE_TEST_POSTGRES_URL:-$(bash "$SERVICE_DIR/ci-postgres.sh")}
+"$BENCH" --db "$PG_URL" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
+    --label kode-postgres | tee -a "$RESULTS"
+
+echo "== privacyIDEA (PyPI, SQLite, gunicorn with 2 workers)" >&2
+if [ ! -x "$VENV/bin/pi-manage" ]; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q privacyidea==3.14 gunicorn
+fi
+cat > "$WORK/pi.cfg" <<CFG
+SQLALCHEMY_DATABASE_URI = 'sqlite:///$WORK/pi.sqlite'
+SECRET_KEY = 'bench-secret-key'
+PI_PEPPER = 'bench-pepper'
+PI_ENCFILE = '$WORK/enckey'
+PI_AUDIT_KEY_PRIVATE = '$WORK/private.pem'
+PI_AUDIT_KEY_PUBLIC = '$WORK/public.pem'
+PI_LOGFILE = '$WORK/privacyidea.log'
+PI_LOGLEVEL = 30
+CFG
+export PRIVACYIDEA_CONFIGFILE="$WORK/pi.cfg"
+"$VENV/bin/pi-manage" setup create_enckey >/dev/null 2>&1
+"$VENV/bin/pi-manage" setup create_audit_keys >/dev/null 2>&1
+"$VENV/bin/pi-manage" setup create_tables >/dev/null 2>&1
+"$VENV/bin/python" "$SERVICE_DIR/bench/privacyidea_tokens.py" "$DEVICES"
+"$VENV/bin/gunicorn" --chdir "$WORK" -w 2 -b "127.0.0.1:$PI_PORT" --log-level warning \
+    "privacyidea.app:create_app(config_name='production', silent=True)" &
+PI_PID=$!
+trap 'kill "$PI_PID" 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+    curl -sf "http://127.0.0.1:$PI_PORT/healthz/" >/dev/null 2>&1 && break
+    curl -s -o /dev/null "http://127.0.0.1:$PI_PORT/" && break
+    sleep 0.5
+done
+"$BENCH" --target-url "http://127.0.0.1:$PI_PORT" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
+    --concurrency 8 --label privacyidea | tee -a "$RESULTS"
+kill "$PI_PID"
+wait "$PI_PID" 2>/dev/null || true
+trap - EXIT
+
+python3 - "$RESULTS" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+peak = {r["label"]: r for r in rows if r["phase"] == "peak"}
+half = {r["label"]: r for r in rows if r["phase"] == "half_peak"}
+pi = peak["privacyidea"]["validations_per_s"]
+print()
+print(f"{'target':<15}{'peak/s':>10}{'accepted':>10}{'p99 peak':>11}{'half/s':>10}{'p99 half':>11}{'× privacyIDEA':>15}")
+for label in ["kode-sqlite", "kode-postgres", "privacyidea"]:
+    p, h = peak[label], half[label]
+    ratio = p["validations_per_s"] / pi if pi else float("nan")
+    print(f"{label:<15}{p['validations_per_s']:>10.0f}{p['accepted']:>10}{p['p99_ms']:>9.1f}ms"
+          f"{h['validations_per_s']:>10.0f}{h['p99_ms']:>9.1f}ms{ratio:>14.0f}×")
+PY
