@@ -238,7 +238,7 @@ impl<'f> Console<'f> {
     /// Stores the answer of an unlock.
     pub fn unlock_result(&mut self, result: Result<(), LookupError>) {
         self.message = match result {
-            Ok(()) => "Block lifted; look the device up again to confirm.".to_owned(),
+            Ok(()) => "Block lifted; the device below was looked up again.".to_owned(),
             Err(e) => format!("Unlock failed: {e}"),
         };
     }

@@ -44,8 +44,11 @@ pub fn perform(
         Action::None => {}
         Action::LookUp(serial) => console.device_result(directory.device(&serial)),
         Action::Unlock(serial) => {
-            console.unlock_result(directory.unlock(&serial));
-            console.device_result(directory.device(&serial));
+            let unlocked = directory.unlock(&serial);
+            if unlocked.is_ok() {
+                console.device_result(directory.device(&serial));
+            }
+            console.unlock_result(unlocked);
         }
         Action::Log(line) => log.append(&line)?,
         Action::Quit => return Ok(false),

@@ -54,6 +54,8 @@ fn fake_service() -> (String, Arc<Mutex<Vec<String>>>) {
                 ("401 Unauthorized", r#"{"error":"unauthorized"}"#.to_owned())
             } else if request == "GET /v1/devices/KO-000123 HTTP/1.1" {
                 ("200 OK", DEVICE_JSON.to_owned())
+            } else if request == "POST /v1/devices/KO-000123/unlock HTTP/1.1" {
+                ("200 OK", r#"{"status":"unlocked"}"#.to_owned())
             } else {
                 ("404 Not Found", r#"{"error":"not found"}"#.to_owned())
             };
@@ -221,5 +223,42 @@ fn plain_text_console_for_screen_readers() {
     assert!(
         logged.starts_with("earlier call\n2026-11-25T21:00:00\tflow=get-mitid\tstep=two-documents"),
         "{logged}"
+    );
+}
+
+#[test]
+fn plain_console_lifts_a_block_and_looks_again() {
+    let (url, seen) = fake_service();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_phone-support"))
+        .args(["console", "--plain", "--service", &url, "--log"])
+        .arg(dir.path().join("outcomes.log"))
+        .env("KODE_ADMIN_TOKEN", TOKEN)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"unlock KO-000123\nunlock ../etc\nquit\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("Block lifted; the device below was looked up again."),
+        "{text}"
+    );
+    assert!(
+        text.contains("serial number \"../etc\" must be 1–64 letters, digits or dashes"),
+        "{text}"
+    );
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        [
+            "POST /v1/devices/KO-000123/unlock HTTP/1.1 authorized=true",
+            "GET /v1/devices/KO-000123 HTTP/1.1 authorized=true"
+        ]
     );
 }
