@@ -433,12 +433,34 @@ pub fn parse_flow(file: &Path, source: &str) -> Result<Flow, FlowErrors> {
                 }
             }
         }
+        // Every step must lead to a final one: walk backwards from the ends (dead ends are
+        // reported above and count as ends here, so one mistake gives one error).
+        let mut finishes: Vec<bool> = steps
+            .iter()
+            .map(|step| step.end.is_some() || step.choices.is_empty())
+            .collect();
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (i, step) in steps.iter().enumerate() {
+                if !finishes[i] && step.choices.iter().any(|c| finishes[c.next]) {
+                    finishes[i] = true;
+                    changed = true;
+                }
+            }
+        }
         for (i, step) in steps.iter().enumerate() {
             if !reached[i] {
                 reporter.report(
                     &step_spans[i],
                     Some(&step.id),
                     format!("is unreachable from the first step {:?}", steps[0].id),
+                );
+            } else if !finishes[i] && !step.choices.is_empty() {
+                reporter.report(
+                    &step_spans[i],
+                    Some(&step.id),
+                    "has no way out: none of its choices ever leads to a final step".to_owned(),
                 );
             }
         }

@@ -107,6 +107,19 @@ fn step_with_no_way_out() {
 }
 
 #[test]
+fn a_loop_with_no_final_step_has_no_way_out() {
+    let looping = GOOD.replace("next = \"bye\"", "next = \"ask\"");
+    let errors = errors_of(&looping);
+    assert_eq!(
+        errors,
+        [
+            "flows/x.toml:6: step \"ask\": has no way out: none of its choices ever leads to a final step",
+            "flows/x.toml:14: step \"bye\": is unreachable from the first step \"ask\"",
+        ]
+    );
+}
+
+#[test]
 fn reserved_and_duplicate_keys() {
     let zero = GOOD.replace("key = \"1\"", "key = \"0\"");
     assert!(errors_of(&zero)[0].contains("choice key \"0\" must be one of 12345678"));
@@ -176,5 +189,71 @@ proptest::proptest! {
         let mut cut = cut.min(source.len());
         while !source.is_char_boundary(cut) { cut -= 1; }
         let _ = parse_flow(Path::new("p.toml"), &source[..cut]);
+    }
+}
+
+/// A random flow: for each step, its choices' targets (at most 8) and whether it ends.
+fn random_flow() -> impl Strategy<Value = Vec<(Vec<usize>, bool)>> {
+    (1usize..7).prop_flat_map(|n| {
+        proptest::collection::vec(
+            (proptest::collection::vec(0..n, 0..4), proptest::bool::ANY),
+            n,
+        )
+    })
+}
+
+fn render(steps: &[(Vec<usize>, bool)]) -> String {
+    let mut toml = "id = \"r\"\nmenu_key = \"1\"\ntitle = { da = \"R\", en = \"R\" }\n".to_owned();
+    for (i, (targets, end)) in steps.iter().enumerate() {
+        toml.push_str(&format!(
+            "\n[[step]]\nid = \"s{i}\"\nsay = {{ da = \"d\", en = \"e\" }}\n"
+        ));
+        if *end {
+            toml.push_str("end = \"done\"\n");
+        }
+        for (k, target) in targets.iter().enumerate() {
+            toml.push_str(&format!(
+                "[[step.choice]]\nkey = \"{}\"\nlabel = {{ da = \"d\", en = \"e\" }}\nnext = \"s{target}\"\n",
+                k + 1
+            ));
+        }
+    }
+    toml
+}
+
+/// The rules restated with a transitive closure, independently of the loader's walks.
+fn valid_by_closure(steps: &[(Vec<usize>, bool)]) -> bool {
+    let n = steps.len();
+    let mut reach = vec![vec![false; n]; n];
+    for (i, (targets, _)) in steps.iter().enumerate() {
+        reach[i][i] = true;
+        for t in targets {
+            reach[i][*t] = true;
+        }
+    }
+    for k in 0..n {
+        for i in 0..n {
+            for j in 0..n {
+                if reach[i][k] && reach[k][j] {
+                    reach[i][j] = true;
+                }
+            }
+        }
+    }
+    steps.iter().enumerate().all(|(i, (targets, end))| {
+        let exactly_one_way = targets.is_empty() == *end;
+        let reachable = reach[0][i];
+        let finishes = (0..n).any(|j| reach[i][j] && steps[j].1);
+        exactly_one_way && reachable && finishes
+    })
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #[test]
+    fn loader_accepts_exactly_the_valid_graphs(steps in random_flow()) {
+        let parsed = parse_flow(Path::new("r.toml"), &render(&steps));
+        prop_assert_eq!(parsed.is_ok(), valid_by_closure(&steps), "{:?}", parsed.err());
     }
 }
