@@ -8,12 +8,11 @@
 //! answered only after the batch holding its change has committed.
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::policy::{Channel, Counters};
 
@@ -251,15 +250,8 @@ impl Store {
             })?;
         migrate(&pool, backend).await?;
         let (writes, queue) = mpsc::channel(4 * MAX_BATCH);
-        let queue = Arc::new(Mutex::new(queue));
-        // SQLite has one writer at a time anyway; PostgreSQL commits batches in parallel.
-        let writers = match backend {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 4,
-        };
-        for _ in 0..writers {
-            tokio::spawn(group_commit(pool.clone(), queue.clone()));
-        }
+        // One writer per process: batches never overlap, so they cannot deadlock each other.
+        tokio::spawn(group_commit(pool.clone(), queue));
         Ok(Store {
             pool,
             backend,
@@ -572,32 +564,54 @@ async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Counter updates per UPDATE statement (9 parameters each) and audit lines per INSERT
+/// (5 each): well under both databases' parameter limits.
+const UPDATES_PER_STATEMENT: usize = 100;
+const AUDITS_PER_STATEMENT: usize = 150;
+/// A batch that fails with a transient error (deadlock, serialization) is tried again.
+const BATCH_ATTEMPTS: usize = 3;
+
 /// The writer task: takes whatever is queued (up to [`MAX_BATCH`]), commits it as one
-/// transaction, then answers each request. Rows are updated in serial order so that
-/// parallel batches on PostgreSQL cannot deadlock.
-async fn group_commit(pool: AnyPool, queue: Arc<Mutex<mpsc::Receiver<Pending>>>) {
+/// transaction of a few multi-row statements, then answers each request. A second update
+/// of the same device waits for the next batch, so each batch touches a device once.
+async fn group_commit(pool: AnyPool, mut queue: mpsc::Receiver<Pending>) {
+    let mut carried: Vec<Pending> = Vec::new();
     loop {
-        let mut batch = Vec::new();
-        {
-            let mut queue = queue.lock().await;
+        let mut batch: Vec<Pending> = Vec::new();
+        let mut serials = std::collections::HashSet::new();
+        let mut next_carry = Vec::new();
+        let mut take = |pending: Pending, batch: &mut Vec<Pending>| match &pending.write {
+            Write::Counters { serial, .. } if !serials.insert(serial.clone()) => {
+                next_carry.push(pending)
+            }
+            _ => batch.push(pending),
+        };
+        for pending in carried.drain(..) {
+            take(pending, &mut batch);
+        }
+        if batch.is_empty() {
             match queue.recv().await {
-                Some(first) => batch.push(first),
+                Some(first) => take(first, &mut batch),
                 None => return,
             }
-            while batch.len() < MAX_BATCH {
-                match queue.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
-                }
+        }
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(next) => take(next, &mut batch),
+                Err(_) => break,
             }
         }
-        batch.sort_by(|a, b| match (&a.write, &b.write) {
-            (Write::Counters { serial: x, .. }, Write::Counters { serial: y, .. }) => x.cmp(y),
-            (Write::Counters { .. }, Write::Audit(_)) => std::cmp::Ordering::Less,
-            (Write::Audit(_), Write::Counters { .. }) => std::cmp::Ordering::Greater,
-            (Write::Audit(_), Write::Audit(_)) => std::cmp::Ordering::Equal,
-        });
-        match commit_batch(&pool, &batch).await {
+        carried = next_carry;
+        let mut outcome = commit_batch(&pool, &batch).await;
+        for _ in 1..BATCH_ATTEMPTS {
+            match &outcome {
+                Err(sqlx::Error::Database(e)) if is_transient(e.code().as_deref()) => {
+                    outcome = commit_batch(&pool, &batch).await;
+                }
+                _ => break,
+            }
+        }
+        match outcome {
             Ok(applied) => {
                 for (pending, applied) in batch.into_iter().zip(applied) {
                     let _ = pending.reply.send(Ok(applied));
@@ -614,31 +628,61 @@ async fn group_commit(pool: AnyPool, queue: Arc<Mutex<mpsc::Receiver<Pending>>>)
     }
 }
 
+/// PostgreSQL's deadlock and serialization failures; SQLite's busy and locked.
+fn is_transient(code: Option<&str>) -> bool {
+    matches!(code, Some("40P01" | "40001" | "5" | "6" | "517"))
+}
+
 async fn commit_batch(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<bool>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let mut applied = Vec::with_capacity(batch.len());
-    let mut audits = Vec::with_capacity(batch.len());
-    for pending in batch {
-        match &pending.write {
+    let updates: Vec<(&String, i64, &Counters)> = batch
+        .iter()
+        .filter_map(|pending| match &pending.write {
             Write::Counters {
                 serial,
                 version,
                 counters,
-                audit,
-            } => {
-                let updated = bind_counters(
-                    sqlx::query(
-                        "UPDATE devices SET next_counter = $1, drift = $2, failures = $3, \
-                         blocked_until = $4, blocks = $5, resync = $6, last_used = $7, \
-                         version = version + 1 WHERE serial = $8 AND version = $9",
-                    ),
-                    counters,
+                ..
+            } => Some((serial, *version, counters)),
+            Write::Audit(_) => None,
+        })
+        .collect();
+    let mut tx = pool.begin().await?;
+    let mut updated = std::collections::HashSet::new();
+    for chunk in updates.chunks(UPDATES_PER_STATEMENT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let n = i * 9;
+                format!(
+                    "(CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), \
+                     CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), \
+                     CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
+                    n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8, n + 9
                 )
-                .bind(serial.as_str())
-                .bind(*version)
-                .execute(&mut *tx)
-                .await?;
-                let done = updated.rows_affected() > 0;
+            })
+            .collect();
+        let sql = format!(
+            "UPDATE devices SET next_counter = v.column3, drift = v.column4, \
+             failures = v.column5, blocked_until = v.column6, blocks = v.column7, \
+             resync = v.column8, last_used = v.column9, version = devices.version + 1 \
+             FROM (VALUES {}) AS v \
+             WHERE devices.serial = v.column1 AND devices.version = v.column2 \
+             RETURNING devices.serial",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (serial, version, counters) in chunk {
+            query = bind_counters(query.bind(serial.as_str()).bind(*version), counters);
+        }
+        for row in query.fetch_all(&mut *tx).await? {
+            updated.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    let mut applied = Vec::with_capacity(batch.len());
+    let mut audits = Vec::with_capacity(batch.len());
+    for pending in batch {
+        match &pending.write {
+            Write::Counters { serial, audit, .. } => {
+                let done = updated.contains(serial);
                 if done {
                     audits.push(audit);
                 }
@@ -650,11 +694,27 @@ async fn commit_batch(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<bool>, sq
             }
         }
     }
-    for audit in audits {
-        insert_audit(&mut tx, audit).await.map_err(|e| match e {
-            StoreError::Db(e) => e,
-            other => sqlx::Error::Protocol(other.to_string()),
-        })?;
+    for chunk in audits.chunks(AUDITS_PER_STATEMENT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let n = i * 5;
+                format!("(${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit (at, actor, action, subject, result) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for audit in chunk {
+            query = query
+                .bind(audit.at_ms)
+                .bind(audit.actor.as_str())
+                .bind(audit.action.as_str())
+                .bind(audit.subject.as_str())
+                .bind(audit.result.as_str());
+        }
+        query.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(applied)
