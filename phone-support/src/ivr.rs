@@ -142,7 +142,8 @@ impl<'f> Ivr<'f> {
         &self.visited
     }
 
-    /// The call is answered: welcome, then the main menu (ending with 9 for English).
+    /// The call is answered: welcome, then the main menu, ending with "For English, press
+    /// 9" said in English.
     pub fn start(&mut self) -> Vec<Effect> {
         let mut effects = vec![Effect::Say(self.lang, Utterance::prompt("phone-welcome"))];
         effects.extend(self.present());
@@ -277,7 +278,6 @@ impl<'f> Ivr<'f> {
                         &[("title", flow.title.get(self.lang)), ("key", &key)],
                     );
                 }
-                words = words.then_prompt("phone-choose-language");
             }
             State::At(Place::Step { flow, step }) => {
                 let step = &self.flows.flows[flow].steps[step];
@@ -293,7 +293,20 @@ impl<'f> Ivr<'f> {
             State::Ended(_) => return Vec::new(),
         }
         words = words.then_prompt("phone-hints");
-        vec![self.say(words), Effect::Listen]
+        let mut effects = vec![self.say(words)];
+        if self.state == State::At(Place::Menu) {
+            // The way to the other language is said in that language, by its own voice.
+            let other = match self.lang {
+                Lang::Da => Lang::En,
+                Lang::En => Lang::Da,
+            };
+            effects.push(Effect::Say(
+                other,
+                Utterance::prompt("phone-choose-language"),
+            ));
+        }
+        effects.push(Effect::Listen);
+        effects
     }
 
     fn queue(&mut self) -> Vec<Effect> {

@@ -68,13 +68,24 @@ fn answers_in_danish_with_the_menu_and_9_for_english() {
     assert_eq!(&ids[..2], ["phone-welcome", "phone-menu-intro"]);
     assert_eq!(
         ids[ids.len() - 2..],
-        ["phone-choose-language", "phone-hints"]
+        ["phone-hints", "phone-choose-language"]
     );
     assert_eq!(ids.iter().filter(|id| *id == "phone-menu-item").count(), 5);
     assert_eq!(effects.last(), Some(&Effect::Listen));
 
+    // "For English, press 9" is said in English.
+    assert!(matches!(
+        &effects[effects.len() - 2],
+        Effect::Say(Lang::En, _)
+    ));
+
     let english = press(&mut ivr, "9", open());
     assert!(matches!(&english[0], Effect::Say(Lang::En, _)));
+    // ...and "Tryk 9 for dansk" in Danish.
+    assert!(matches!(
+        &english[english.len() - 2],
+        Effect::Say(Lang::Da, _)
+    ));
     assert_eq!(ivr.lang(), Lang::En);
 }
 

@@ -1,7 +1,8 @@
 # The keypad voice menu of the support line 33 98 00 10 (owned by phone-support).
 # Flow step texts live in phone-support/flows/*.toml.
 phone-welcome = Velkommen til support for MitID kodeoplæser.
-phone-choose-language = Tryk 9 for engelsk. For English, press 9.
+# Said in this language in the other language's menu: the way to this one.
+phone-choose-language = Tryk 9 for dansk.
 phone-menu-intro = Vælg, hvad du ringer om.
 # { $title }: a flow's title; { $key }: the key that starts it.
 phone-menu-item = { $title }: tryk { $key }.

@@ -1,7 +1,8 @@
 # The keypad voice menu of the support line 33 98 00 10 (owned by phone-support).
 # Flow step texts live in phone-support/flows/*.toml.
 phone-welcome = Welcome to support for the MitID audio code reader.
-phone-choose-language = Tryk 9 for dansk. For Danish, press 9.
+# Said in this language in the other language's menu: the way to this one.
+phone-choose-language = For English, press 9.
 phone-menu-intro = Choose what you are calling about.
 # { $title }: a flow's title; { $key }: the key that starts it.
 phone-menu-item = { $title }: press { $key }.
