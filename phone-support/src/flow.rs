@@ -69,14 +69,6 @@ impl Check {
         ("witness", Check::Witness),
         ("hours", Check::Hours),
     ];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, check)| *check == self)
-            .map(|(name, _)| *name)
-            .expect("every check is named")
-    }
 }
 
 /// How a final step ends the call.
@@ -123,12 +115,6 @@ pub struct Flow {
     pub title: Text,
     pub steps: Vec<Step>,
     pub file: PathBuf,
-}
-
-impl Flow {
-    pub fn step_index(&self, id: &str) -> Option<usize> {
-        self.steps.iter().position(|step| step.id == id)
-    }
 }
 
 /// A problem in a flow file.
