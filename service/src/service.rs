@@ -3,6 +3,7 @@
 //! key and the clock. The HTTP layer and the CLI both call these; so can a simulator that
 //! embeds the service in-process.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -171,6 +172,58 @@ impl Metrics {
     }
 }
 
+/// The last known state of each person's active device, kept by this process to skip a
+/// read on the hot path. Only a hint: every decision taken from it is either a
+/// conditional write (which fails if the device changed anywhere, and then the device is
+/// re-read) or is confirmed against the database before it is answered.
+#[derive(Default)]
+struct DeviceCache {
+    by_user: std::sync::Mutex<HashMap<String, Arc<CachedDevice>>>,
+}
+
+struct CachedDevice {
+    serial: String,
+    version: i64,
+    counters: policy::Counters,
+    generator: Generator,
+}
+
+/// Entries kept before the cache starts over.
+const CACHE_LIMIT: usize = 200_000;
+
+impl DeviceCache {
+    fn get(&self, user: &str) -> Option<Arc<CachedDevice>> {
+        self.lock().get(user).cloned()
+    }
+
+    fn put(&self, user: &str, device: CachedDevice) {
+        self.put_shared(user, Arc::new(device));
+    }
+
+    fn put_shared(&self, user: &str, device: Arc<CachedDevice>) {
+        let mut map = self.lock();
+        if map.len() >= CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(user.to_owned(), device);
+    }
+
+    fn forget(&self, user: &str) {
+        self.lock().remove(user);
+    }
+
+    fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<CachedDevice>>> {
+        // A panic while holding the lock cannot leave the map inconsistent.
+        self.by_user
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// The service: a store, the at-rest key and a clock. Cheap to clone.
 #[derive(Clone)]
 pub struct Service {
@@ -178,6 +231,7 @@ pub struct Service {
     sealer: Arc<SecretBox>,
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
+    cache: Arc<DeviceCache>,
 }
 
 fn audit_entry(now_ms: i64, actor: &str, action: &str, subject: &str, result: &str) -> AuditEntry {
@@ -244,6 +298,7 @@ impl Service {
             sealer: Arc::new(sealer),
             clock,
             metrics: Arc::default(),
+            cache: Arc::default(),
         })
     }
 
@@ -429,6 +484,8 @@ impl Service {
         let result = self
             .activate_inner(serial, user, activation_code, code, now)
             .await;
+        // Which device is whose may have changed.
+        self.cache.clear();
         if let Err(error) = &result {
             self.store
                 .audit(&audit_entry(now, user, "activate", serial, error.reason()))
@@ -543,34 +600,55 @@ impl Service {
                 .await?;
             return Err(error);
         }
-        for _ in 0..MAX_RETRIES {
-            let Some(device) = self.store.active_device(user).await? else {
-                self.store
-                    .audit(&audit_entry(now, user, "validate", "-", "unknown_user"))
-                    .await?;
-                return Err(ServiceError::UnknownUser);
+        for attempt in 0..MAX_RETRIES {
+            let cached = if attempt == 0 {
+                self.cache.get(user)
+            } else {
+                None
             };
-            let checked =
-                match policy::check(&self.generator(&device)?, &device.counters, code, now) {
-                    Ok(checked) => checked,
-                    Err(error) => {
-                        let error = ServiceError::from(error);
+            let from_cache = cached.is_some();
+            let device = match cached {
+                Some(device) => device,
+                None => {
+                    let Some(device) = self.store.active_device(user).await? else {
+                        self.cache.forget(user);
                         self.store
-                            .audit(&audit_entry(
-                                now,
-                                user,
-                                "validate",
-                                &device.serial,
-                                error.reason(),
-                            ))
+                            .audit(&audit_entry(now, user, "validate", "-", "unknown_user"))
                             .await?;
-                        return Err(error);
-                    }
-                };
+                        return Err(ServiceError::UnknownUser);
+                    };
+                    Arc::new(CachedDevice {
+                        generator: self.generator(&device)?,
+                        serial: device.serial,
+                        version: device.version,
+                        counters: device.counters,
+                    })
+                }
+            };
+            let checked = match policy::check(&device.generator, &device.counters, code, now) {
+                Ok(checked) => checked,
+                Err(error) => {
+                    let error = ServiceError::from(error);
+                    self.store
+                        .audit(&audit_entry(
+                            now,
+                            user,
+                            "validate",
+                            &device.serial,
+                            error.reason(),
+                        ))
+                        .await?;
+                    return Err(error);
+                }
+            };
             let result = checked.verdict.map_err(ServiceError::from);
             let audit = audit_entry(now, user, "validate", &device.serial, result_name(&result));
             if checked.counters == device.counters {
-                // A replay or a blocked device: nothing to change, only to record.
+                if from_cache {
+                    // A replay or a block seen in the cache: confirm it in the database.
+                    continue;
+                }
+                self.cache.put_shared(user, device);
                 self.store.audit(&audit).await?;
                 return result;
             }
@@ -579,8 +657,18 @@ impl Service {
                 .update_counters(&device.serial, device.version, &checked.counters, &audit)
                 .await?
             {
+                self.cache.put(
+                    user,
+                    CachedDevice {
+                        serial: device.serial.clone(),
+                        version: device.version + 1,
+                        counters: checked.counters,
+                        generator: device.generator.clone(),
+                    },
+                );
                 return result;
             }
+            self.cache.forget(user);
             self.metrics.retries.fetch_add(1, Ordering::Relaxed);
         }
         Err(ServiceError::Contention)
@@ -632,6 +720,7 @@ impl Service {
     pub async fn unlock(&self, serial: &str, actor: &str) -> Result<(), ServiceError> {
         let now = self.now_ms();
         check_serial(serial)?;
+        self.cache.clear();
         let found = self
             .store
             .unlock(serial, &audit_entry(now, actor, "unlock", serial, "ok"))
