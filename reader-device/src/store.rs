@@ -178,10 +178,11 @@ impl<M: SlotMedium> StateStore<M> {
             };
             match decode(&bytes) {
                 Some((sequence, record)) => {
-                    if best
-                        .as_ref()
-                        .map_or(true, |(newest, _, _)| sequence > *newest)
-                    {
+                    let newer = match &best {
+                        Some((newest, _, _)) => sequence > *newest,
+                        None => true,
+                    };
+                    if newer {
                         best = Some((sequence, slot, record));
                     }
                 }
