@@ -6,7 +6,8 @@
 //! Run: `cargo bench -p reader-device --bench latency` (voice pack from
 //! `voice-packs/da`, or `KODEOPLAESER_PACK=<dir>`). Figures are printed as milliseconds
 //! and as ratios against a baseline measured in the same run: the core alone deciding
-//! what to do with the same press.
+//! what to do with the same press. "Press handled" is until the runtime is ready for the
+//! next key: the whole utterance synthesised and queued, and the screen drawn.
 
 use std::cell::Cell;
 use std::io::Write;
@@ -71,7 +72,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// Key-down → first sample and → first audible sample for each press, making a fresh
 /// code every time.
-fn measure(voice: speech::Voice) -> (Vec<Duration>, Vec<Duration>) {
+fn measure(voice: speech::Voice) -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
     let first = Rc::new(Arrivals::default());
     let headphones = SimHeadphones::default();
     headphones.set(true);
@@ -96,6 +97,7 @@ fn measure(voice: speech::Voice) -> (Vec<Duration>, Vec<Duration>) {
     let mut mono = 0;
     let mut latencies = Vec::with_capacity(PRESSES);
     let mut audible = Vec::with_capacity(PRESSES);
+    let mut handled = Vec::with_capacity(PRESSES);
     let advance = |mono: &mut u64, ms: u64| {
         *mono += ms;
         rtc.advance(ms);
@@ -111,6 +113,7 @@ fn measure(voice: speech::Voice) -> (Vec<Duration>, Vec<Duration>) {
         let now = runtime.now(mono);
         let start = Instant::now();
         runtime.dispatch(Event::Key(key, Edge::Down), now);
+        handled.push(start.elapsed());
         latencies.push(first.first.get().expect("the press was spoken") - start);
         audible.push(first.audible.get().expect("the press was audible") - start);
         advance(&mut mono, 100);
@@ -123,7 +126,8 @@ fn measure(voice: speech::Voice) -> (Vec<Duration>, Vec<Duration>) {
     }
     latencies.sort();
     audible.sort();
-    (latencies, audible)
+    handled.sort();
+    (latencies, audible, handled)
 }
 
 /// The core alone: the same press, without drawing or speaking.
@@ -215,17 +219,19 @@ fn main() {
     report("core alone (baseline)", &base, &base);
     match speech::Voice::pack(&pack_dir) {
         Ok(voice) => {
-            let (first, audible) = measure(voice);
+            let (first, audible, handled) = measure(voice);
             report("voice pack: first sample", &first, &base);
             report("voice pack: first audible", &audible, &base);
+            report("voice pack: press handled", &handled, &base);
         }
         Err(error) => println!("voice pack {}: {error}", pack_dir.display()),
     }
     match speech::Voice::espeak() {
         Ok(voice) => {
-            let (first, audible) = measure(voice);
+            let (first, audible, handled) = measure(voice);
             report("espeak-ng: first sample", &first, &base);
             report("espeak-ng: first audible", &audible, &base);
+            report("espeak-ng: press handled", &handled, &base);
         }
         Err(error) => println!("espeak-ng: {error}"),
     }
