@@ -86,7 +86,8 @@ impl Target {
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(Full::new(Bytes::from(body)))?
         } else {
-            let body = json!({"user": format!("{}{device}", self.prefix), "code": code}).to_string();
+            let body =
+                json!({"user": format!("{}{device}", self.prefix), "code": code}).to_string();
             hyper::Request::post(format!("{}/v1/validate", self.base))
                 .header("content-type", "application/json")
                 .body(Full::new(Bytes::from(body)))?
@@ -130,7 +131,13 @@ impl Phase {
 }
 
 /// Runs `workers` loops for `seconds`; with `rate`, requests follow a fixed schedule.
-async fn phase(target: &Target, workers: usize, seconds: f64, rate: Option<f64>, max: u64) -> Phase {
+async fn phase(
+    target: &Target,
+    workers: usize,
+    seconds: f64,
+    rate: Option<f64>,
+    max: u64,
+) -> Phase {
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(seconds);
     let issued = Arc::new(AtomicU64::new(0));
@@ -187,7 +194,12 @@ async fn phase(target: &Target, workers: usize, seconds: f64, rate: Option<f64>,
 }
 
 /// Starts our service in-process on a loopback port with `devices` activated devices.
-async fn start_service(db: &str, devices: u64, clock: &ManualClock, prefix: &str) -> Result<String> {
+async fn start_service(
+    db: &str,
+    devices: u64,
+    clock: &ManualClock,
+    prefix: &str,
+) -> Result<String> {
     let service = Service::open(db, SecretBox::new(&[9; 32]), Arc::new(clock.clone()))
         .await
         .with_context(|| format!("opening {db}"))?;
@@ -204,7 +216,10 @@ async fn start_service(db: &str, devices: u64, clock: &ManualClock, prefix: &str
         .execute(&pool)
         .await?;
     pool.close().await;
-    eprintln!("{devices} devices imported and activated in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "{devices} devices imported and activated in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let state = AppState {
@@ -221,7 +236,12 @@ async fn main() -> Result<()> {
     sqlx::any::install_default_drivers();
     let tag = chrono::Utc::now().timestamp_millis();
     let (base, clock, prefix, privacyidea) = match &args.target_url {
-        Some(url) => (url.trim_end_matches('/').to_owned(), None, "BENCH-".to_owned(), true),
+        Some(url) => (
+            url.trim_end_matches('/').to_owned(),
+            None,
+            "BENCH-".to_owned(),
+            true,
+        ),
         None => {
             let db = args.db.clone().context("give --db or --target-url")?;
             let clock = ManualClock::at_ms(1_800_000_000_000);
@@ -245,9 +265,23 @@ async fn main() -> Result<()> {
         clock,
         sequence: Arc::new(AtomicU64::new(0)),
     };
-    let mut peak = phase(&target, args.concurrency, args.seconds, None, args.max_requests).await;
+    let mut peak = phase(
+        &target,
+        args.concurrency,
+        args.seconds,
+        None,
+        args.max_requests,
+    )
+    .await;
     let half = peak.rate() / 2.0;
-    let mut steady = phase(&target, args.concurrency, args.seconds, Some(half), args.max_requests).await;
+    let mut steady = phase(
+        &target,
+        args.concurrency,
+        args.seconds,
+        Some(half),
+        args.max_requests,
+    )
+    .await;
     for (name, result) in [("peak", &mut peak), ("half_peak", &mut steady)] {
         println!(
             "{}",

@@ -656,7 +656,15 @@ async fn commit_batch(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<bool>, sq
                     "(CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), \
                      CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), \
                      CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
-                    n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8, n + 9
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 7,
+                    n + 8,
+                    n + 9
                 )
             })
             .collect();
@@ -698,7 +706,14 @@ async fn commit_batch(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<bool>, sq
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let n = i * 5;
-                format!("(${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5)
+                format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5
+                )
             })
             .collect();
         let sql = format!(
