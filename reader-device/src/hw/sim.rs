@@ -109,6 +109,11 @@ impl SimAudio {
         audio
     }
 
+    /// Loses the audio device (`Some(reason)`) or gets it back (`None`).
+    pub fn set_unavailable(&self, reason: Option<&str>) {
+        lock(&self.0).unavailable = reason.map(str::to_owned);
+    }
+
     /// Everything played so far, oldest first.
     pub fn played(&self) -> Vec<Played> {
         lock(&self.0).played.clone()
