@@ -104,7 +104,7 @@ pub fn load(
             })?;
         let package = packages
             .into_iter()
-            .find(|package| package.serial == serial)
+            .find(|package| same_serial(&package.serial, serial))
             .ok_or_else(|| ProvisionError::NoKeyForSerial {
                 path: path.to_owned(),
                 serial: serial.to_owned(),
@@ -135,6 +135,16 @@ pub fn load(
             hotp_start: Some(counter),
         },
     })
+}
+
+/// Serial numbers compare without the spaces and dashes that only group them for print.
+fn same_serial(a: &str, b: &str) -> bool {
+    let digits = |s: &str| {
+        s.chars()
+            .filter(|c| *c != ' ' && *c != '-')
+            .collect::<String>()
+    };
+    digits(a) == digits(b)
 }
 
 #[cfg(test)]
@@ -173,6 +183,37 @@ mod tests {
         .unwrap();
         let provisioned = load(&path, "KR1", None).unwrap();
         assert_eq!(provisioned.hotp_start, Some(3));
+    }
+
+    #[test]
+    fn loads_the_device_s_key_from_a_pskc_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.pskc");
+        let package = |serial: &str, secret: &str| {
+            format!(
+                "<KeyPackage><DeviceInfo><SerialNo>{serial}</SerialNo></DeviceInfo>\
+                 <Key Id=\"k{serial}\" Algorithm=\"urn:ietf:params:xml:ns:keyprov:pskc:totp\">\
+                 <AlgorithmParameters><ResponseFormat Length=\"6\" Encoding=\"DECIMAL\"/></AlgorithmParameters>\
+                 <Data><Secret><PlainValue>{secret}</PlainValue></Secret>\
+                 <TimeInterval><PlainValue>30</PlainValue></TimeInterval></Data></Key></KeyPackage>"
+            )
+        };
+        let xml = format!(
+            "<?xml version=\"1.0\"?><KeyContainer Version=\"1.0\" xmlns=\"urn:ietf:params:xml:ns:keyprov:pskc\">{}{}</KeyContainer>",
+            package("1111-2222", "AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            // "12345678901234567890" in base64.
+            package("1234-5678-90", "MTIzNDU2Nzg5MDEyMzQ1Njc4OTA="),
+        );
+        fs::write(&path, xml).unwrap();
+        let provisioned = load(&path, "1234567890", None).unwrap();
+        let Token::Totp(totp) = provisioned.token else {
+            panic!("not TOTP")
+        };
+        assert_eq!(totp.code_at(59).unwrap().to_string(), "287082");
+        assert!(matches!(
+            load(&path, "999", None),
+            Err(ProvisionError::NoKeyForSerial { .. })
+        ));
     }
 
     #[test]

@@ -97,7 +97,13 @@ impl Synthesizer for SpeechSynth {
             .catalogue
             .render(&speech.utterance, settings)
             .map_err(|error| {
-                tracing::error!("cannot render speech: {error}");
+                // A code never goes into a log: name only the problem.
+                match &error {
+                    speech::RenderError::BadCode { problem, .. } => {
+                        tracing::error!("cannot render a code: {problem}")
+                    }
+                    other => tracing::error!("cannot render speech: {other}"),
+                }
                 Silence::VoiceBroken
             })?;
         if let Some(captions) = &mut self.captions {
@@ -124,6 +130,19 @@ impl Synthesizer for SpeechSynth {
         }
         match result {
             Ok(_) | Err(speech::SpeakError::Sink(speech::SinkError::Stopped)) => Ok(()),
+            Err(speech::SpeakError::NotInPack { missing }) => {
+                // The missing clips may be a code's digits: count them, do not name them.
+                tracing::error!(
+                    "cannot speak: the voice pack lacks {} clip(s) and espeak-ng is not available",
+                    missing.len()
+                );
+                Err(Silence::VoiceBroken)
+            }
+            Err(speech::SpeakError::Espeak(speech::EspeakError::Synth { code, .. })) => {
+                // The text may hold a code: give only espeak-ng's error number.
+                tracing::error!("cannot speak: espeak-ng failed (error {code})");
+                Err(Silence::VoiceBroken)
+            }
             Err(error) => {
                 tracing::error!("cannot speak: {error}");
                 Err(Silence::VoiceBroken)
