@@ -17,7 +17,7 @@ use u8g2_fonts::FontRenderer;
 use crate::screen::{group_digits, Screen, Silence, View};
 
 /// Digit fonts (Logisoso, numbers only), largest first.
-const DIGIT_FONTS: [FontRenderer; 19] = [
+static DIGIT_FONTS: [FontRenderer; 19] = [
     FontRenderer::new::<fonts::u8g2_font_logisoso92_tn>(),
     FontRenderer::new::<fonts::u8g2_font_logisoso78_tn>(),
     FontRenderer::new::<fonts::u8g2_font_logisoso62_tn>(),
@@ -40,7 +40,7 @@ const DIGIT_FONTS: [FontRenderer; 19] = [
 ];
 
 /// Text fonts (Logisoso with all of Latin-1, so æ, ø and å), largest first.
-const TEXT_FONTS: [FontRenderer; 16] = [
+static TEXT_FONTS: [FontRenderer; 16] = [
     FontRenderer::new::<fonts::u8g2_font_logisoso58_tf>().with_ignore_unknown_chars(true),
     FontRenderer::new::<fonts::u8g2_font_logisoso54_tf>().with_ignore_unknown_chars(true),
     FontRenderer::new::<fonts::u8g2_font_logisoso50_tf>().with_ignore_unknown_chars(true),
@@ -139,7 +139,30 @@ impl Framebuffer {
         }
         self.fill(bg == BinaryColor::On);
         let status_h = (self.height / 8).max(14);
-        let notice_h = (self.height / 7).max(14);
+        let notice = screen.notice_line().or_else(|| {
+            screen.status.silence.map(|silence| {
+                match (silence, screen.lang) {
+                    (Silence::NoAudioDevice, speech::Lang::Da) => "Ingen lyd: lydenhed mangler",
+                    (Silence::NoAudioDevice, speech::Lang::En) => "No sound: no audio device",
+                    (Silence::VoiceBroken, speech::Lang::Da) => "Ingen lyd: stemmefejl",
+                    (Silence::VoiceBroken, speech::Lang::En) => "No sound: voice error",
+                }
+                .to_owned()
+            })
+        });
+        // A notice too long for one line at a readable size takes two.
+        let one_line_h = (self.height / 7).max(14);
+        let notice_lines = notice.map(|text| {
+            if fitting_font(&[text.clone()], self.width - 4, one_line_h - 2).is_some() {
+                vec![text]
+            } else {
+                wrap_in_two(&text)
+            }
+        });
+        let notice_h = match &notice_lines {
+            Some(lines) if lines.len() > 1 => (self.height / 4).max(28),
+            _ => one_line_h,
+        };
         self.draw_status(screen, status_h, fg);
         let main = Rectangle::new(
             Point::new(4, status_h as i32 + 2),
@@ -152,18 +175,7 @@ impl Framebuffer {
                 None
             }
         };
-        let notice = screen.notice_line().or_else(|| {
-            screen.status.silence.map(|silence| {
-                match (silence, screen.lang) {
-                    (Silence::NoAudioDevice, speech::Lang::Da) => "Ingen lyd: lydenhed mangler",
-                    (Silence::NoAudioDevice, speech::Lang::En) => "No sound: no audio device",
-                    (Silence::VoiceBroken, speech::Lang::Da) => "Ingen lyd: stemmefejl",
-                    (Silence::VoiceBroken, speech::Lang::En) => "No sound: voice error",
-                }
-                .to_owned()
-            })
-        });
-        if let Some(notice) = notice {
+        if let Some(lines) = notice_lines {
             let area = Rectangle::new(
                 Point::new(2, (self.height - notice_h) as i32),
                 Size::new(self.width - 4, notice_h - 2),
@@ -174,7 +186,7 @@ impl Framebuffer {
             )
             .into_styled(PrimitiveStyle::with_stroke(fg, 1))
             .draw(self);
-            self.draw_text_lines(&[notice], area, fg);
+            self.draw_text_lines(&lines, area, fg);
         }
         layout
     }
@@ -244,17 +256,7 @@ impl Framebuffer {
         if lines.is_empty() {
             return;
         }
-        let fits = |font: &FontRenderer| {
-            let line_h = (font.get_ascent() - font.get_descent()).max(1) as u32;
-            let total = line_h * lines.len() as u32;
-            total <= area.size.height
-                && lines
-                    .iter()
-                    .all(|line| text_width(font, line) <= area.size.width)
-        };
-        let font = TEXT_FONTS
-            .iter()
-            .find(|font| fits(font))
+        let font = fitting_font(lines, area.size.width, area.size.height)
             .unwrap_or(&TEXT_FONTS[TEXT_FONTS.len() - 1]);
         let line_h = (font.get_ascent() - font.get_descent()).max(1) as u32;
         let total = line_h * lines.len() as u32;
@@ -440,6 +442,28 @@ impl Framebuffer {
             text.push('\n');
         }
         text
+    }
+}
+
+/// The largest text font in which all `lines` fit in `width` x `height`.
+fn fitting_font(lines: &[String], width: u32, height: u32) -> Option<&'static FontRenderer> {
+    TEXT_FONTS.iter().find(|font| {
+        let line_h = (font.get_ascent() - font.get_descent()).max(1) as u32;
+        line_h * lines.len() as u32 <= height
+            && lines.iter().all(|line| text_width(font, line) <= width)
+    })
+}
+
+/// Breaks a line in two at the space nearest its middle.
+fn wrap_in_two(text: &str) -> Vec<String> {
+    let middle = text.len() / 2;
+    let split = text
+        .match_indices(' ')
+        .map(|(index, _)| index)
+        .min_by_key(|index| index.abs_diff(middle));
+    match split {
+        Some(index) => vec![text[..index].to_owned(), text[index + 1..].to_owned()],
+        None => vec![text.to_owned()],
     }
 }
 
