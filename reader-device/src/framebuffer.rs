@@ -153,7 +153,7 @@ impl Framebuffer {
         // A notice too long for one line at a readable size takes two.
         let one_line_h = (self.height / 7).max(14);
         let notice_lines = notice.map(|text| {
-            if fitting_font(&[text.clone()], self.width - 4, one_line_h - 2).is_some() {
+            if fitting_font(std::slice::from_ref(&text), self.width - 4, one_line_h - 2).is_some() {
                 vec![text]
             } else {
                 wrap_in_two(&text)
