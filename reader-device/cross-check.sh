@@ -4,7 +4,9 @@
 # installs what is missing (Debian 12: the aarch64 cross gcc and the arm64 ALSA and
 # espeak-ng development packages), then builds. It only compiles; nothing is run.
 #
-# Usage: reader-device/cross-check.sh   (as root, or with sudo available)
+# Usage: reader-device/cross-check.sh [--deb]   (as root, or with sudo available)
+#   --deb  also builds the Raspberry Pi .deb with cargo-deb (installed if missing; a
+#          release build, so slower).
 # Honours CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,3 +50,8 @@ export PKG_CONFIG_SYSROOT_DIR=/
 
 cargo build --locked -p reader-device --features rpi --target "$TARGET" --bins
 echo "cross-check: reader-device --features rpi builds for $TARGET"
+
+if [ "${1:-}" = "--deb" ]; then
+    command -v cargo-deb >/dev/null || cargo install --locked cargo-deb
+    cargo deb -p reader-device --target "$TARGET"
+fi
