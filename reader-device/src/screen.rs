@@ -230,7 +230,7 @@ impl Screen {
         })
     }
 
-    /// The status bar as text: "[høretelefoner] batteri 80% lydstyrke 4".
+    /// The status bar as text: `[høretelefoner] batteri 80% lydstyrke 4`.
     pub fn status_line(&self) -> String {
         let da = self.lang == Lang::Da;
         let pick = |danish: &'static str, english: &'static str| if da { danish } else { english };

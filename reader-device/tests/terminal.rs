@@ -139,3 +139,23 @@ fn without_a_secret_it_says_it_is_not_activated() {
         "{out}"
     );
 }
+
+#[test]
+fn without_an_audio_device_the_code_is_still_shown_with_the_reason() {
+    let dir = setup();
+    std::fs::write(
+        dir.path().join("device.toml"),
+        "serial = \"1234567890\"\nprovisioning = \"secret.uri\"\nstate_dir = \"state\"\n[hardware]\nkind = \"terminal\"\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), "headphones on\nwait 200\n1\nwait 300\nquit\n");
+    assert!(out.contains("[ingen lyd: lydenhed mangler]"), "{out}");
+    assert!(
+        codes_now().iter().any(|code| out.contains(&format!(
+            "screen| {} {}",
+            &code[..3],
+            &code[3..]
+        ))),
+        "{out}"
+    );
+}
