@@ -515,8 +515,12 @@ impl Device {
     }
 
     /// The wall clock must be past 2024 and never run backwards (RTC lost power, or set
-    /// back): a wrong clock makes wrong codes, so it blocks codes until power off.
+    /// back): a wrong clock makes wrong TOTP codes, so it blocks them until power off.
     fn check_clock(&mut self, now: Now, out: &mut Vec<Effect>) {
+        // HOTP codes do not depend on the time.
+        if !matches!(self.token, Some(Token::Totp(_))) {
+            return;
+        }
         let tolerance_ms = self.config.clock_jump_tolerance_s.saturating_mul(1000);
         let too_early = now.unix_secs() < EARLIEST_TRUSTED_UNIX;
         let before_mark = now

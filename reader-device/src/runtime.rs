@@ -207,9 +207,11 @@ impl<S: Synthesizer, M: SlotMedium> Runtime<S, M> {
     }
 
     /// The time now, from the monotonic clock given and the RTC. An RTC that cannot be
-    /// read reads as 0, which the core treats as a wrong clock.
+    /// read twice in a row reads as 0, which the core treats as a wrong clock.
     pub fn now(&mut self, mono_ms: u64) -> Now {
-        let unix_ms = self.hw.rtc.unix_ms().unwrap_or_else(|error| {
+        let first = self.hw.rtc.unix_ms();
+        let reading = first.or_else(|_| self.hw.rtc.unix_ms());
+        let unix_ms = reading.unwrap_or_else(|error| {
             tracing::error!("{error}");
             0
         });

@@ -400,6 +400,29 @@ fn a_clock_from_before_2024_blocks_codes() {
 }
 
 #[test]
+fn hotp_devices_do_not_need_the_clock() {
+    let mut rig = Rig::with(
+        Some(Token::Hotp(Hotp::new(
+            &secret(),
+            Algorithm::Sha1,
+            Digits::SIX,
+        ))),
+        Record {
+            hotp_next: Some(0),
+            ..Record::default()
+        },
+    );
+    rig.now.unix_ms = 946_684_800_000;
+    rig.send(Event::Headphones(true));
+    assert_eq!(ids(&rig.on()), ["ready"]);
+    rig.press(Key::D1);
+    assert_eq!(
+        ids(&rig.send(Event::Saved)),
+        ["your-code-is", "code:755224"]
+    );
+}
+
+#[test]
 fn a_clock_jumping_backwards_clears_the_code_and_blocks_codes() {
     let mut rig = Rig::totp();
     rig.send(Event::Headphones(true));
