@@ -199,7 +199,6 @@ enum Mode {
 }
 
 /// A code on the screen. Its digits are wiped from memory when it goes.
-#[derive(Debug)]
 struct Shown {
     digits: Zeroizing<String>,
     /// The TOTP step it belongs to (HOTP codes have none).
@@ -208,7 +207,6 @@ struct Shown {
 }
 
 /// The audio code reader's brain. See the module docs.
-#[derive(Debug)]
 pub struct Device {
     config: Config,
     token: Option<Token>,
@@ -232,6 +230,21 @@ pub struct Device {
     last_activity_ms: u64,
     auto_off_warned: bool,
     drawn: Option<Screen>,
+}
+
+/// Debug output never holds a code (nor the last message, which may).
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("mode", &self.mode)
+            .field("settings", &self.record.settings)
+            .field("volume", &self.volume)
+            .field("headphones", &self.headphones)
+            .field("speaker_on", &self.speaker_on)
+            .field("code_shown", &self.shown.is_some())
+            .field("clock_wrong", &self.clock_wrong)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Device {

@@ -556,6 +556,17 @@ fn a_silent_device_still_shows_the_code_and_why() {
 }
 
 #[test]
+fn debug_output_never_holds_the_code() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    rig.press(Key::D1);
+    let debug = format!("{:?}", rig.device);
+    assert!(!debug.contains(&current_code(&rig)), "{debug}");
+    assert!(debug.contains("code_shown: true"), "{debug}");
+}
+
+#[test]
 fn without_a_secret_it_says_so() {
     let mut rig = Rig::with(None, Record::default());
     assert_eq!(ids(&rig.on()), ["not-provisioned"]);
