@@ -10,17 +10,15 @@ use crate::keys::Key;
 /// Why a config file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("reading config {path}: {source}")]
+    #[error("reading config {path}: {cause}")]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("config {path}: {source}")]
+    #[error("config {path}: {cause}")]
     Parse {
         path: PathBuf,
-        #[source]
-        source: toml::de::Error,
+        cause: toml::de::Error,
     },
     #[error("config {path}: {problem}")]
     Invalid { path: PathBuf, problem: String },
@@ -185,14 +183,14 @@ impl PiConfig {
 impl DeviceConfig {
     /// Reads and checks a config file; paths in it are relative to the file's folder.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
         let mut config: DeviceConfig =
-            toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            toml::from_str(&text).map_err(|cause| ConfigError::Parse {
                 path: path.to_owned(),
-                source,
+                cause,
             })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let resolve = |file: &mut PathBuf| {

@@ -12,38 +12,30 @@ use crate::core::Token;
 /// Why the secret could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
-    #[error("reading provisioning file {path}: {source}")]
+    #[error("reading provisioning file {path}: {cause}")]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("provisioning file {path} can be read by others (mode {mode:o}) and could not be made private: {source}")]
+    #[error("provisioning file {path} can be read by others (mode {mode:o}) and could not be made private: {cause}")]
     Permissions {
         path: PathBuf,
         mode: u32,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("provisioning file {path}: {source}")]
-    Uri {
-        path: PathBuf,
-        #[source]
-        source: otp::UriError,
-    },
-    #[error("provisioning file {path}: {source}")]
+    #[error("provisioning file {path}: {cause}")]
+    Uri { path: PathBuf, cause: otp::UriError },
+    #[error("provisioning file {path}: {cause}")]
     Pskc {
         path: PathBuf,
-        #[source]
-        source: otp::PskcError,
+        cause: otp::PskcError,
     },
     #[error("provisioning file {path} has no key for serial {serial:?}")]
     NoKeyForSerial { path: PathBuf, serial: String },
-    #[error("provisioning file {path}: {source}")]
+    #[error("provisioning file {path}: {cause}")]
     Period {
         path: PathBuf,
-        #[source]
-        source: otp::TotpError,
+        cause: otp::TotpError,
     },
     #[error("provisioning file {path} is neither an otpauth:// URI nor a PSKC (XML) file")]
     UnknownFormat { path: PathBuf },
@@ -65,17 +57,17 @@ pub fn load(
     serial: &str,
     pre_shared_key: Option<&[u8]>,
 ) -> Result<Provisioned, ProvisionError> {
-    let metadata = fs::metadata(path).map_err(|source| ProvisionError::Read {
+    let metadata = fs::metadata(path).map_err(|cause| ProvisionError::Read {
         path: path.to_owned(),
-        source,
+        cause,
     })?;
     let mode = metadata.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|source| {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|cause| {
             ProvisionError::Permissions {
                 path: path.to_owned(),
                 mode,
-                source,
+                cause,
             }
         })?;
         tracing::warn!(
@@ -83,24 +75,24 @@ pub fn load(
             path.display()
         );
     }
-    let text = zeroize::Zeroizing::new(fs::read_to_string(path).map_err(|source| {
+    let text = zeroize::Zeroizing::new(fs::read_to_string(path).map_err(|cause| {
         ProvisionError::Read {
             path: path.to_owned(),
-            source,
+            cause,
         }
     })?);
     let trimmed = text.trim();
     let (kind, secret, algorithm, digits) = if trimmed.starts_with("otpauth://") {
-        let uri = KeyUri::parse(trimmed).map_err(|source| ProvisionError::Uri {
+        let uri = KeyUri::parse(trimmed).map_err(|cause| ProvisionError::Uri {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
         (uri.kind, uri.secret, uri.algorithm, uri.digits)
     } else if trimmed.starts_with('<') {
         let packages =
-            otp::pskc::parse(trimmed, pre_shared_key).map_err(|source| ProvisionError::Pskc {
+            otp::pskc::parse(trimmed, pre_shared_key).map_err(|cause| ProvisionError::Pskc {
                 path: path.to_owned(),
-                source,
+                cause,
             })?;
         let package = packages
             .into_iter()
@@ -123,9 +115,9 @@ pub fn load(
     Ok(match kind {
         OtpKind::Totp { period } => Provisioned {
             token: Token::Totp(Totp::new(&secret, algorithm, digits, period, 0).map_err(
-                |source| ProvisionError::Period {
+                |cause| ProvisionError::Period {
                     path: path.to_owned(),
-                    source,
+                    cause,
                 },
             )?),
             hotp_start: None,

@@ -36,12 +36,11 @@ impl Slot {
 /// Why storage failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}: {cause}")]
     Io {
         action: &'static str,
         path: PathBuf,
-        #[source]
-        source: io::Error,
+        cause: io::Error,
     },
     #[error("the power was cut during a write")]
     PowerCut,
@@ -236,10 +235,10 @@ pub struct FileSlots {
 impl FileSlots {
     /// Creates the directory (0700) if needed.
     pub fn new(dir: &Path) -> Result<Self, StoreError> {
-        fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+        fs::create_dir_all(dir).map_err(|cause| StoreError::Io {
             action: "creating state directory",
             path: dir.to_owned(),
-            source,
+            cause,
         })?;
         Ok(FileSlots {
             dir: dir.to_owned(),
@@ -257,10 +256,10 @@ impl FileSlots {
 impl SlotMedium for FileSlots {
     fn read(&mut self, slot: Slot) -> Result<Option<Vec<u8>>, StoreError> {
         let path = self.path(slot);
-        let io_error = |source| StoreError::Io {
+        let io_error = |cause| StoreError::Io {
             action: "reading",
             path: path.clone(),
-            source,
+            cause,
         };
         match File::open(&path) {
             Ok(mut file) => {
@@ -277,10 +276,10 @@ impl SlotMedium for FileSlots {
         let path = self.path(slot);
         let io_error = |action| {
             let path = path.clone();
-            move |source| StoreError::Io {
+            move |cause| StoreError::Io {
                 action,
                 path,
-                source,
+                cause,
             }
         };
         let existed = path.exists();
