@@ -282,6 +282,16 @@ async fn main() -> Result<()> {
         args.max_requests,
     )
     .await;
+    if let (Some(db), false) = (&args.db, privacyidea) {
+        // Leave a shared database as it was found (the audit lines stay: the log is
+        // append-only).
+        let pool = sqlx::AnyPool::connect(db).await?;
+        sqlx::query("DELETE FROM devices WHERE serial LIKE $1")
+            .bind(format!("{}%", target.prefix))
+            .execute(&pool)
+            .await?;
+        pool.close().await;
+    }
     for (name, result) in [("peak", &mut peak), ("half_peak", &mut steady)] {
         println!(
             "{}",
