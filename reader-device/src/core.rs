@@ -55,6 +55,9 @@ pub struct Config {
     pub battery_critical_percent: u8,
     /// A wall clock that falls behind the monotonic clock by more than this is untrusted.
     pub clock_jump_tolerance_s: u64,
+    /// How long saying a code takes at most: "code expired" waits until then after the
+    /// code was last said, so it never cuts the code off (the screen clears at once).
+    pub code_speech_ms: u64,
 }
 
 impl Default for Config {
@@ -70,6 +73,7 @@ impl Default for Config {
             battery_low_percent: 15,
             battery_critical_percent: 3,
             clock_jump_tolerance_s: 5,
+            code_speech_ms: 8000,
         }
     }
 }
@@ -227,6 +231,12 @@ pub struct Device {
     shown: Option<Shown>,
     notice: Option<Notice>,
     last_message: Option<Utterance>,
+    /// When a code was last said (monotonic ms).
+    code_said_ms: Option<u64>,
+    /// The monotonic time of the event being handled.
+    event_ms: u64,
+    /// An announcement waiting for the code being said to finish, and when it is due.
+    pending: Option<(Utterance, u64)>,
     last_activity_ms: u64,
     auto_off_warned: bool,
     drawn: Option<Screen>,
@@ -271,6 +281,9 @@ impl Device {
             shown: None,
             notice: None,
             last_message: None,
+            code_said_ms: None,
+            event_ms: 0,
+            pending: None,
             last_activity_ms: 0,
             auto_off_warned: false,
             drawn: None,
@@ -340,6 +353,7 @@ impl Device {
     /// Handles one event at time `now` and returns what the shell must do, in order.
     pub fn handle(&mut self, event: Event, now: Now) -> Vec<Effect> {
         let mut out = Vec::new();
+        self.event_ms = now.mono_ms;
         if self.is_on() {
             self.check_clock(now, &mut out);
             self.expire_code(now, &mut out);
@@ -464,6 +478,10 @@ impl Device {
         if edge == Edge::Down && self.is_on() {
             self.notice = None;
             out.push(Effect::StopSpeaking);
+            // A waiting announcement is not said over the user's action, but can be repeated.
+            if let Some((message, _)) = self.pending.take() {
+                self.last_message = Some(message);
+            }
         }
     }
 
@@ -522,6 +540,7 @@ impl Device {
         }
         self.clear_code();
         self.last_message = None;
+        self.pending = None;
         self.mode = Mode::Off;
         self.keys.reset();
         out.push(Effect::PowerOff);
@@ -574,7 +593,14 @@ impl Device {
                 (Notice::CodeCleared, "code-cleared")
             };
             self.notice = Some(notice);
-            self.say(Utterance::prompt(prompt), out);
+            let due = self
+                .code_said_ms
+                .map_or(0, |said| said.saturating_add(self.config.code_speech_ms));
+            if now.mono_ms >= due {
+                self.say(Utterance::prompt(prompt), out);
+            } else {
+                self.pending = Some((Utterance::prompt(prompt), due));
+            }
         }
     }
 
@@ -593,6 +619,15 @@ impl Device {
     }
 
     fn tick(&mut self, mode: Mode, now: Now, out: &mut Vec<Effect>) {
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|(_, due)| now.mono_ms >= *due)
+        {
+            if let Some((message, _)) = self.pending.take() {
+                self.say(message, out);
+            }
+        }
         if let Mode::Function {
             held_since: Some(since),
         } = mode
@@ -745,6 +780,13 @@ impl Device {
             self.notice = Some(Notice::ConnectHeadphones);
             (Utterance::prompt("connect-headphones"), Channel::Speaker)
         };
+        if utterance
+            .parts
+            .iter()
+            .any(|part| matches!(part, Part::Code(_)))
+        {
+            self.code_said_ms = Some(self.event_ms);
+        }
         self.last_message = Some(message);
         let settings = self.record.settings;
         out.push(Effect::Say(Speech {

@@ -343,6 +343,41 @@ fn a_code_clears_when_its_step_passes_and_the_device_says_so() {
 }
 
 #[test]
+fn code_expired_waits_until_the_code_has_been_said() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    // 2 s before the step ends.
+    rig.advance(23_000);
+    rig.press(Key::D1);
+    rig.advance(2_000);
+    let effects = rig.send(Event::Tick);
+    assert!(ids(&effects).is_empty(), "the code is still being said");
+    assert_eq!(
+        rig.device.screen().view,
+        View::Ready,
+        "but it is off the screen at once"
+    );
+    assert_eq!(rig.device.screen().notice, Some(Notice::CodeExpired));
+    rig.advance(6_000);
+    assert_eq!(ids(&rig.send(Event::Tick)), ["code-expired"]);
+    // A key press before then cancels the announcement, which can still be repeated.
+    let into_step = rig.now.unix_ms % 30_000;
+    rig.advance(30_000 - into_step + 27_000);
+    rig.press(Key::D1);
+    rig.advance(3_000);
+    assert!(ids(&rig.send(Event::Tick)).is_empty());
+    assert_eq!(rig.device.screen().view, View::Ready);
+    assert_eq!(ids(&rig.press(Key::Function)), ["function-mode"]);
+    assert_eq!(ids(&rig.press(Key::D0)), ["code-expired"]);
+    rig.advance(10_000);
+    assert!(
+        ids(&rig.send(Event::Tick)).is_empty(),
+        "said once, not again later"
+    );
+}
+
+#[test]
 fn hotp_codes_clear_after_the_timeout() {
     let mut rig = Rig::with(
         Some(Token::Hotp(Hotp::new(
