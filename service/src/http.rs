@@ -102,13 +102,13 @@ impl From<ServiceError> for ApiError {
             error.to_string()
         };
         let retry_after_s = match &error {
-            ServiceError::Blocked { until_ms } => {
-                Some((until_ms - chrono::Utc::now().timestamp_millis() + 999) / 1000)
-            }
+            ServiceError::Blocked { remaining_ms, .. } => Some((remaining_ms + 999) / 1000),
             _ => None,
         };
         let message = match &error {
-            ServiceError::Blocked { until_ms } => format!("{message} until {}", rfc3339(*until_ms)),
+            ServiceError::Blocked { until_ms, .. } => {
+                format!("{message} until {}", rfc3339(*until_ms))
+            }
             _ => message,
         };
         ApiError {

@@ -68,7 +68,11 @@ pub struct Counters {
 pub enum Refusal {
     WrongCode,
     Replayed,
-    Blocked { until_ms: i64 },
+    /// Blocked until `until_ms`, which is `remaining_ms` after the time of the check.
+    Blocked {
+        until_ms: i64,
+        remaining_ms: i64,
+    },
 }
 
 /// The outcome of checking one code, with the counters to store.
@@ -137,6 +141,7 @@ pub fn check(
         return Ok(Checked {
             verdict: Err(Refusal::Blocked {
                 until_ms: counters.blocked_until_ms,
+                remaining_ms: counters.blocked_until_ms - now_ms,
             }),
             counters: counters.clone(),
         });
@@ -357,7 +362,8 @@ mod tests {
             assert_eq!(
                 blocked.verdict,
                 Err(Refusal::Blocked {
-                    until_ms: now + length
+                    until_ms: now + length,
+                    remaining_ms: 1,
                 })
             );
             assert_eq!(blocked.counters, counters);

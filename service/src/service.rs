@@ -58,7 +58,7 @@ pub enum ServiceError {
     #[error("that code has already been used")]
     Replayed,
     #[error("the device is temporarily blocked after repeated wrong codes")]
-    Blocked { until_ms: i64 },
+    Blocked { until_ms: i64, remaining_ms: i64 },
     #[error("the device is busy; try again")]
     Contention,
     #[error(transparent)]
@@ -96,7 +96,13 @@ impl From<Refusal> for ServiceError {
         match refusal {
             Refusal::WrongCode => ServiceError::WrongCode,
             Refusal::Replayed => ServiceError::Replayed,
-            Refusal::Blocked { until_ms } => ServiceError::Blocked { until_ms },
+            Refusal::Blocked {
+                until_ms,
+                remaining_ms,
+            } => ServiceError::Blocked {
+                until_ms,
+                remaining_ms,
+            },
         }
     }
 }

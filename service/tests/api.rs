@@ -248,6 +248,20 @@ async fn blocks_after_three_wrong_codes_and_support_unlocks(db: Db) {
             (status, body["reason"].as_str()),
             (StatusCode::TOO_MANY_REQUESTS, Some("blocked"))
         );
+        let request = axum::http::Request::post("/v1/validate")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(
+                json!({"user": user, "code": f.code(0)}).to_string(),
+            ))
+            .unwrap();
+        let response = tower::ServiceExt::oneshot(f.router.clone(), request)
+            .await
+            .unwrap();
+        let retry_after = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(retry_after, (block_ms / 1000).to_string(), "round {round}");
         f.clock.advance_ms(block_ms);
         block_ms *= 2;
     }
