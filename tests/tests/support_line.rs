@@ -1,0 +1,141 @@
+//! Across the rooms, with the real binaries: the `service` serves a device, the login host
+//! (`host-sim host --service`) gets wrong codes until the device is blocked, the agent
+//! console (`phone-support console --plain`) shows the block from the running service and
+//! lifts it, and the citizen logs in.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use otp::{Secret, Totp};
+use tests::{binary, run, stderr, stdout};
+
+const TOKEN: &str = "support-e2e-token";
+const SERIAL: &str = "KO-000777";
+const USER: &str = "person-7";
+const SECRET_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn store_args(dir: &Path) -> Vec<String> {
+    vec![
+        "--db".into(),
+        format!("sqlite://{}", dir.join("kode.db").display()),
+        "--key-file".into(),
+        dir.join("secret.key").display().to_string(),
+    ]
+}
+
+/// The device's code `offset` steps from now.
+fn code(offset: i64) -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    Totp::mitid(&Secret::from_base32(SECRET_B32).unwrap())
+        .code_for_step((now / 30 + offset) as u64)
+        .to_string()
+}
+
+/// Types `input` into a binary's standard input and returns what it printed.
+fn converse(command: &mut Command, input: &str) -> (bool, String) {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting the binary");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("typing");
+    let output = child.wait_with_output().expect("waiting");
+    (output.status.success(), format!("{}{}", stdout(&output), stderr(&output)))
+}
+
+#[test]
+fn a_blocked_device_is_seen_and_lifted_by_support_then_the_citizen_logs_in() {
+    let service = binary("service", "service");
+    let host_sim = binary("host-sim", "host-sim");
+    let console = binary("phone-support", "phone-support");
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_args(dir.path());
+
+    let import = dir.path().join("devices.txt");
+    std::fs::write(&import, format!("{SERIAL} otpauth://totp/MitID:{SERIAL}?secret={SECRET_B32}\n")).unwrap();
+    let output = run(Command::new(&service).arg("import").arg(&import).args(&store));
+    assert!(output.status.success(), "import: {}", stderr(&output));
+
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}");
+    let _server = Server(
+        Command::new(&service)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(&store)
+            .env("KODE_ADMIN_TOKEN", TOKEN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting the service"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ureq::get(&format!("{url}/healthz")).call().is_err() {
+        assert!(Instant::now() < deadline, "the service did not come up");
+        sleep(Duration::from_millis(100));
+    }
+
+    // Support issues an activation code; the citizen activates with a code from the device.
+    let issued: serde_json::Value = ureq::post(&format!("{url}/v1/activation-codes"))
+        .set("Authorization", &format!("Bearer {TOKEN}"))
+        .send_json(serde_json::json!({"serial": SERIAL, "user": USER, "channel": "sms"}))
+        .expect("issuing an activation code")
+        .into_json()
+        .unwrap();
+    let activation_code = issued["activation_code"].as_str().expect("an activation code");
+    ureq::post(&format!("{url}/v1/activate"))
+        .send_json(serde_json::json!({
+            "serial": SERIAL, "user": USER, "activation_code": activation_code, "code": code(0)
+        }))
+        .expect("activating");
+
+    // Three wrong codes through the login host block the device; then even a right one is refused.
+    let host = || {
+        let mut command = Command::new(&host_sim);
+        command.args(["host", "--service", &url, "--user", USER]);
+        command
+    };
+    let (accepted, said) = converse(&mut host(), "000000\n000001\n000002\n");
+    assert!(!accepted);
+    assert_eq!(said.matches("host: refused: wrong_code").count(), 3, "{said}");
+    let (_, said) = converse(&mut host(), &format!("{}\n", code(1)));
+    assert!(said.contains("host: refused: blocked"), "{said}");
+
+    // The agent looks the device up in the console, sees the block, and lifts it.
+    let log = dir.path().join("outcomes.log");
+    let (ok, shown) = converse(
+        Command::new(&console)
+            .args(["console", "--plain", "--service", &url, "--log"])
+            .arg(&log)
+            .env("KODE_ADMIN_TOKEN", TOKEN),
+        &format!("device {SERIAL}\nunlock {SERIAL}\nquit\n"),
+    );
+    assert!(ok, "{shown}");
+    assert!(shown.contains(SERIAL), "{shown}");
+    assert!(shown.to_lowercase().contains("blocked"), "the block is shown:\n{shown}");
+    assert!(shown.contains("Block lifted"), "{shown}");
+    assert!(!shown.contains(SECRET_B32), "the console must never show the secret");
+
+    // The citizen logs in with the next code from the device.
+    let (accepted, said) = converse(&mut host(), &format!("{}\n", code(1)));
+    assert!(accepted, "{said}");
+    assert!(said.contains(&format!("host: accepted (user {USER})")), "{said}");
+}
