@@ -327,7 +327,7 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<StatusResponse>, 
     state
         .service
         .store()
-        .device_count()
+        .ping()
         .await
         .map_err(ServiceError::from)?;
     Ok(Json(StatusResponse {

@@ -533,16 +533,10 @@ impl Store {
             .collect()
     }
 
-    /// Number of stored devices.
-    pub async fn device_count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM devices")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?)
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 }
 
