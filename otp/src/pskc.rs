@@ -623,7 +623,7 @@ mod tests {
         let error = parse(&altered, Some(&rfc_psk())).unwrap_err();
         assert_eq!(error.problem, Problem::MacMismatch);
         assert_eq!(error.element, "ValueMAC");
-        assert_eq!(error.line, 47);
+        assert_eq!(error.line, 45);
         // One flipped ciphertext bit is caught by the MAC before any decryption.
         let altered = FIGURE_6.replace("AAECAwQFBgcICQoLDA0OD+cI", "AAECAwQFBgcICQoLDA0OD+cJ");
         assert_eq!(
