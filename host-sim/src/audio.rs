@@ -1,21 +1,25 @@
 //! Where the simulator's speech goes: nowhere (text only), one WAV file per utterance, or
-//! the desktop's speakers. A missing sound card or voice is reported once, as a reason the
-//! device shows for being silent; the simulation goes on with text.
+//! the desktop's speakers — as the device's [`AudioOut`]. A missing sound card makes the
+//! output fail like a board without one, so the device shows why it is silent, and the
+//! simulation goes on with text.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 
-use reader_device::screen::Silence;
-use speech::playback::Stopper;
-use speech::{Player, Script, Voice, WavSink};
+use reader_device::hw::terminal::WavAudio;
+use reader_device::hw::{AudioOut, HwError};
+use reader_device::Channel;
+use speech::{Player, Playing, Sink};
+
+use crate::sim::{Entry, Log};
 
 /// The `--audio` choice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AudioMode {
     /// Text only.
     None,
-    /// Each utterance as `DIR/NNN.wav`.
+    /// Each utterance as a WAV file in this folder.
     Wav(PathBuf),
     /// Live through the default output device.
     Speakers,
@@ -51,132 +55,111 @@ impl fmt::Display for AudioMode {
 }
 
 enum Output {
-    None,
-    Wav {
-        dir: PathBuf,
-        voice: Voice,
-        count: usize,
-    },
+    Discard,
+    Wav(WavAudio),
     Speakers {
-        voice: Voice,
         player: Player,
-        playing: Option<Stopper>,
+        playing: Option<Playing>,
     },
-    /// Audio was asked for but cannot be had: why, for the device's status bar.
-    Broken {
-        reason: Silence,
-        why: String,
-    },
+    /// Audio was asked for but cannot be had; every utterance fails with this reason.
+    Broken(String),
 }
 
-/// The simulator's audio output.
-pub struct Audio {
+/// The simulator's audio output; it notes in the log where each utterance went.
+pub struct SimAudioOut {
     output: Output,
+    log: Log,
 }
 
-impl Audio {
-    /// Opens the output. It never fails: a problem becomes [`Audio::silence`] and
-    /// [`Audio::problem`], and the simulation goes on with text.
-    pub fn open(mode: &AudioMode) -> Audio {
+impl SimAudioOut {
+    /// Opens the output. It never fails: a problem is returned as text (to tell the tester
+    /// once) and makes every utterance fail, as on a device without a sound card.
+    pub fn open(mode: &AudioMode, log: Log) -> (SimAudioOut, Option<String>) {
         let output = match mode {
-            AudioMode::None => Output::None,
-            AudioMode::Wav(dir) => match (std::fs::create_dir_all(dir), Voice::espeak()) {
-                (Err(error), _) => Output::Broken {
-                    reason: Silence::NoAudioDevice,
-                    why: format!("cannot create {}: {error}", dir.display()),
-                },
-                (_, Err(error)) => Output::Broken {
-                    reason: Silence::VoiceBroken,
-                    why: format!("no voice: {error}"),
-                },
-                (Ok(()), Ok(voice)) => Output::Wav {
-                    dir: dir.clone(),
-                    voice,
-                    count: 0,
-                },
+            AudioMode::None => Output::Discard,
+            AudioMode::Wav(dir) => match WavAudio::new(Some(dir)) {
+                Ok(wav) => Output::Wav(wav),
+                Err(error) => Output::Broken(error.to_string()),
             },
-            AudioMode::Speakers => match (Player::open(None), Voice::espeak()) {
-                (Err(error), _) => Output::Broken {
-                    reason: Silence::NoAudioDevice,
-                    why: format!("{error}; speech is shown as text only"),
-                },
-                (_, Err(error)) => Output::Broken {
-                    reason: Silence::VoiceBroken,
-                    why: format!("no voice: {error}"),
-                },
-                (Ok(player), Ok(voice)) => Output::Speakers {
-                    voice,
+            AudioMode::Speakers => match Player::open(None) {
+                Ok(player) => Output::Speakers {
                     player,
                     playing: None,
                 },
+                Err(error) => Output::Broken(format!("{error}; speech is shown as text only")),
             },
         };
-        Audio { output }
-    }
-
-    /// Why the device is silent, if audio was asked for and cannot be had.
-    pub fn silence(&self) -> Option<Silence> {
-        match &self.output {
-            Output::Broken { reason, .. } => Some(*reason),
+        let problem = match &output {
+            Output::Broken(why) => Some(why.clone()),
             _ => None,
-        }
-    }
-
-    /// The same, in words for the tester.
-    pub fn problem(&self) -> Option<&str> {
-        match &self.output {
-            Output::Broken { why, .. } => Some(why),
-            _ => None,
-        }
-    }
-
-    /// Says a script; returns the WAV file written, if any, or why it could not be said.
-    pub fn say(&mut self, script: &Script) -> Result<Option<PathBuf>, (Silence, String)> {
-        self.stop();
-        match &mut self.output {
-            Output::None | Output::Broken { .. } => Ok(None),
-            Output::Wav { dir, voice, count } => {
-                *count += 1;
-                let path = dir.join(format!("{count:03}.wav"));
-                write_wav(voice, script, &path)
-                    .map(|()| Some(path))
-                    .map_err(|why| (Silence::VoiceBroken, why))
-            }
-            Output::Speakers {
-                voice,
-                player,
-                playing,
-            } => {
-                let mut sink = player
-                    .start(voice.sample_rate())
-                    .map_err(|e| (Silence::NoAudioDevice, e.to_string()))?;
-                *playing = Some(sink.stopper());
-                voice
-                    .speak(script, &mut sink)
-                    .map(|_| None)
-                    .map_err(|e| (Silence::VoiceBroken, e.to_string()))
-            }
-        }
-    }
-
-    /// Cuts off what is being said.
-    pub fn stop(&mut self) {
-        if let Output::Speakers { playing, .. } = &mut self.output {
-            if let Some(stopper) = playing.take() {
-                stopper.stop();
-            }
-        }
+        };
+        (SimAudioOut { output, log }, problem)
     }
 }
 
-fn write_wav(voice: &mut Voice, script: &Script, path: &Path) -> Result<(), String> {
-    let mut sink = WavSink::create(path, voice.sample_rate())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    voice
-        .speak(script, &mut sink)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    sink.finish()
-        .map_err(|e| format!("{}: {e}", path.display()))
+impl AudioOut for SimAudioOut {
+    fn begin(&mut self, channel: Channel, sample_rate: u32) -> Result<(), HwError> {
+        match &mut self.output {
+            Output::Discard => Ok(()),
+            Output::Wav(wav) => {
+                wav.begin(channel, sample_rate)?;
+                let file = wav.last_file().map(|path| path.display().to_string());
+                let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(Entry::Say { wav, .. }) = log
+                    .iter_mut()
+                    .rev()
+                    .find(|e| matches!(e, Entry::Say { .. }))
+                {
+                    *wav = file;
+                }
+                Ok(())
+            }
+            Output::Speakers { player, playing } => {
+                if let Some(old) = playing.take() {
+                    old.stopper().stop();
+                }
+                *playing =
+                    Some(
+                        player
+                            .start(sample_rate)
+                            .map_err(|error| HwError::Unavailable {
+                                part: "speakers",
+                                reason: error.to_string(),
+                            })?,
+                    );
+                Ok(())
+            }
+            Output::Broken(why) => Err(HwError::Unavailable {
+                part: "audio output",
+                reason: why.clone(),
+            }),
+        }
+    }
+
+    fn write(&mut self, samples: &[i16]) -> Result<(), HwError> {
+        match &mut self.output {
+            Output::Discard => Ok(()),
+            Output::Wav(wav) => wav.write(samples),
+            Output::Speakers { playing, .. } => match playing {
+                Some(playing) => playing.write(samples).map_err(|_| HwError::Stopped),
+                None => Err(HwError::Stopped),
+            },
+            Output::Broken(_) => Err(HwError::Stopped),
+        }
+    }
+
+    fn stop(&mut self) -> Result<(), HwError> {
+        match &mut self.output {
+            Output::Wav(wav) => wav.stop(),
+            Output::Speakers { playing, .. } => {
+                if let Some(playing) = playing.take() {
+                    playing.stopper().stop();
+                }
+                Ok(())
+            }
+            Output::Discard | Output::Broken(_) => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use reader_device::keys::Key;
 
-use crate::audio::{Audio, AudioMode};
+use crate::audio::AudioMode;
 use crate::host::{Checker, Verdict};
 use crate::setup::{demo_world, device_from_uri, DemoWorld};
 use crate::sim::{Entry, Simulator};
@@ -23,7 +23,8 @@ const ACTIVATED_AGO: Duration = Duration::from_secs(35);
 
 /// Prints the device's log entries made since `from` as `device:` lines.
 fn print_device(sim: &Simulator, from: usize) -> usize {
-    for entry in &sim.log()[from..] {
+    let log = sim.log();
+    for entry in &log[from..] {
         match entry {
             Entry::Screen { screen, .. } if !screen.is_empty() => {
                 println!(
@@ -41,15 +42,15 @@ fn print_device(sim: &Simulator, from: usize) -> usize {
             ),
             Entry::Silent { silent, .. } => println!("device: silent: {silent}"),
             Entry::Power { power, .. } => println!("device: power {power}"),
-            Entry::Screen { .. } | Entry::Stop { .. } => {}
+            Entry::Screen { .. } => {}
         }
     }
-    sim.log().len()
+    log.len()
 }
 
 /// Switches the device on and asks it for a code; returns the digits it spoke.
 fn get_code(sim: &mut Simulator, seen: &mut usize) -> Result<String> {
-    if !sim.screen().text().is_empty() {
+    if !sim.screen_text().is_empty() {
         sim.press(CODE_KEY);
     } else {
         println!("device: red key pressed (switch on)");
@@ -60,7 +61,6 @@ fn get_code(sim: &mut Simulator, seen: &mut usize) -> Result<String> {
     println!("device: key 5 pressed (make a code)");
     *seen = print_device(sim, *seen);
     sim.last_heard_code()
-        .map(str::to_owned)
         .context("the device did not speak a code")
 }
 
@@ -74,13 +74,13 @@ async fn prepare(
     let then_ms = now_ms - ACTIVATED_AGO.as_millis() as u64;
     let world = demo_world(then_ms).await?;
     // Headless, speech goes to WAV files in the demo folder unless told otherwise.
-    let audio = Audio::open(&audio.unwrap_or_else(|| {
+    let audio = audio.unwrap_or_else(|| {
         if headless {
             AudioMode::Wav(world.dir.path().join("speech"))
         } else {
             AudioMode::Speakers
         }
-    }));
+    });
     println!("demo: working folder {}", world.dir.path().display());
     println!(
         "service: SQLite database {}",
@@ -94,10 +94,7 @@ async fn prepare(
         "service: activation code {} issued on paper for user {} (valid 48 h)",
         world.activation_code, world.user
     );
-    if let Some(problem) = audio.problem() {
-        println!("demo: no audio ({problem}); speech is shown as text");
-    }
-    let mut sim = Simulator::new(device_from_uri(&world.uri, &world.serial)?, then_ms, audio)?;
+    let mut sim = Simulator::new(device_from_uri(&world.uri, &world.serial)?, then_ms, &audio)?;
     let mut seen = print_device(&sim, 0);
     let code = get_code(&mut sim, &mut seen)?;
     world.clock.set_ms(sim.unix_ms() as i64);
@@ -110,7 +107,7 @@ async fn prepare(
         "service: device {} activated for user {} with the code it spoke",
         world.serial, world.user
     );
-    let off = sim.log().len();
+    let off = sim.log_len();
     sim.hold(Key::Function, Duration::from_millis(2_500));
     print_device(&sim, off);
     sim.wait(Duration::from_millis(now_ms.saturating_sub(sim.unix_ms())));
@@ -134,7 +131,7 @@ pub async fn run(audio: Option<AudioMode>, headless: bool, now_ms: u64) -> Resul
         "demo: {} s later, the citizen logs in",
         ACTIVATED_AGO.as_secs()
     );
-    let mut seen = sim.log().len();
+    let mut seen = sim.log_len();
     let heard = get_code(&mut sim, &mut seen)?;
     println!(
         "host: user {} types the code they heard: {heard}",

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use host_sim::audio::{Audio, AudioMode};
+use host_sim::audio::AudioMode;
 use host_sim::host::{Checker, Verdict};
 use host_sim::sim::{Entry, Simulator};
 use host_sim::{demo, run, script, setup, tui};
@@ -40,7 +40,7 @@ struct DeviceArgs {
         global = true
     )]
     secret_uri: Option<String>,
-    /// A provisioning file holding the device's otpauth:// URI.
+    /// A provisioning file: an otpauth:// URI or a PSKC file (serial KP2026000001).
     #[arg(long, value_name = "FILE", global = true)]
     provisioning: Option<PathBuf>,
     /// The device clock's start, "YYYY-MM-DD HH:MM:SS UTC" (default: now).
@@ -99,7 +99,7 @@ fn start_ms(args: &DeviceArgs) -> Result<u64> {
 fn device_setup(args: &DeviceArgs) -> Result<host_sim::sim::Setup> {
     let uri = match (&args.secret_uri, &args.provisioning) {
         (Some(uri), _) => otp::KeyUri::parse(uri).context("--secret-uri")?,
-        (None, Some(path)) => setup::read_provisioning(path)?,
+        (None, Some(path)) => return setup::device_from_file(path, setup::DEFAULT_SERIAL),
         (None, None) => {
             otp::KeyUri::parse(setup::DEFAULT_SECRET_URI).context("the default secret")?
         }
@@ -127,7 +127,6 @@ fn describe(entry: &Entry) -> String {
                 .map(|w| format!("  [{w}]"))
                 .unwrap_or_default()
         ),
-        Entry::Stop { t_ms, .. } => format!("{:>9.3} s  speech stopped", *t_ms as f64 / 1000.0),
         Entry::Power { t_ms, power } => format!("{:>9.3} s  power {power}", *t_ms as f64 / 1000.0),
         Entry::Silent { t_ms, silent } => {
             format!("{:>9.3} s  silent: {silent}", *t_ms as f64 / 1000.0)
@@ -139,8 +138,8 @@ fn run_script(cli: &Cli, path: &PathBuf, json: bool) -> Result<ExitCode> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let lines = script::parse(&text).with_context(|| format!("script {}", path.display()))?;
-    let audio = Audio::open(cli.audio.as_ref().unwrap_or(&AudioMode::None));
-    let mut sim = Simulator::new(device_setup(&cli.device)?, start_ms(&cli.device)?, audio)?;
+    let audio = cli.audio.clone().unwrap_or(AudioMode::None);
+    let mut sim = Simulator::new(device_setup(&cli.device)?, start_ms(&cli.device)?, &audio)?;
     let mut stdout = std::io::stdout().lock();
     let result = run::run(&mut sim, &lines, &mut |entry| {
         let line = if json {
@@ -229,8 +228,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             if !std::io::stdout().is_terminal() {
                 bail!("the simulator needs a terminal; for scripts use `host-sim run SCRIPT`");
             }
-            let audio = Audio::open(cli.audio.as_ref().unwrap_or(&AudioMode::Speakers));
-            let sim = Simulator::new(device_setup(&cli.device)?, start_ms(&cli.device)?, audio)?;
+            let audio = cli.audio.clone().unwrap_or(AudioMode::Speakers);
+            let sim = Simulator::new(device_setup(&cli.device)?, start_ms(&cli.device)?, &audio)?;
             tui::run(sim, None).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -57,9 +57,11 @@ pub fn run(
             Step::Headphones(plugged) => sim.set_headphones(*plugged),
             Step::Battery(percent) => sim.set_battery(*percent),
             Step::PowerCut => sim.power_cut(),
-            Step::PowerOn => sim.power_on(),
+            Step::PowerOn => sim
+                .power_on()
+                .map_err(|e| fail(format!("the device did not boot: {e:#}")))?,
             Step::ExpectScreen { text, present } => {
-                let shown = sim.screen().text();
+                let shown = sim.screen_text();
                 if shown.contains(text.as_str()) != *present {
                     let shown = if shown.is_empty() {
                         "nothing (it is off)".to_owned()
@@ -77,7 +79,8 @@ pub fn run(
                 present,
                 channel,
             } => {
-                let said: Vec<(&str, &str)> = sim.log()[said_from..]
+                let log = sim.log();
+                let said: Vec<(&str, &str)> = log[said_from..]
                     .iter()
                     .filter_map(|entry| match entry {
                         Entry::Say { say, channel, .. } => Some((say.as_str(), *channel)),
@@ -87,7 +90,7 @@ pub fn run(
                 let matches = said.iter().any(|(words, on)| {
                     words.contains(text.as_str()) && channel.is_none_or(|c| channel_name(c) == *on)
                 });
-                said_from = sim.log().len();
+                said_from = log.len();
                 if matches != *present {
                     let place = channel
                         .map(|c| format!(" on the {}", channel_name(c)))
@@ -112,10 +115,11 @@ pub fn run(
                 }
             }
         }
-        for entry in &sim.log()[emitted..] {
+        let log = sim.log();
+        for entry in &log[emitted..] {
             emit(entry);
         }
-        emitted = sim.log().len();
+        emitted = log.len();
     }
     Ok(())
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDateTime;
-use otp::{Hotp, KeyUri, OtpKind, Secret, Totp};
-use reader_device::core::{Config, Record, Token};
+use otp::{KeyUri, OtpKind, Secret};
+use reader_device::provision::{self, Provisioned};
+use reader_device::{Config, Record};
 use service::{Channel, ManualClock, SecretBox, Service};
 
 use crate::sim::Setup;
@@ -20,35 +21,27 @@ pub const DEFAULT_SECRET_URI: &str =
 /// The serial number of the simulated device.
 pub const DEFAULT_SERIAL: &str = "KP2026000001";
 
-/// A device setup from an otpauth URI.
+/// A device with the secret an otpauth URI provisions.
 pub fn device_from_uri(uri: &KeyUri, serial: &str) -> Result<Setup> {
-    let mut record = Record::default();
-    let token = match uri.kind {
-        OtpKind::Totp { period } => Token::Totp(Totp::new(
-            &uri.secret,
-            uri.algorithm,
-            uri.digits,
-            period,
-            0,
-        )?),
-        OtpKind::Hotp { counter } => {
-            record.hotp_next = Some(counter);
-            Token::Hotp(Hotp::new(&uri.secret, uri.algorithm, uri.digits))
-        }
+    setup(provision::from_uri(uri)?, serial)
+}
+
+/// A device provisioned from a file (an otpauth URI or PSKC), as the real device is.
+pub fn device_from_file(path: &Path, serial: &str) -> Result<Setup> {
+    setup(provision::load(path, serial, None)?, serial)
+}
+
+fn setup(provisioned: Provisioned, serial: &str) -> Result<Setup> {
+    let record = Record {
+        hotp_next: provisioned.hotp_start,
+        ..Record::default()
     };
     Ok(Setup {
         config: Config::default(),
         serial: serial.to_owned(),
-        token: Some(token),
+        token: Some(provisioned.token),
         record,
     })
-}
-
-/// Reads a provisioning file holding one otpauth URI.
-pub fn read_provisioning(path: &Path) -> Result<KeyUri> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading provisioning file {}", path.display()))?;
-    KeyUri::parse(&text).with_context(|| format!("provisioning file {}", path.display()))
 }
 
 /// Parses `YYYY-MM-DD HH:MM:SS UTC` into Unix milliseconds.
@@ -156,7 +149,7 @@ mod tests {
     fn the_default_secret_is_a_totp_device() {
         let setup =
             device_from_uri(&KeyUri::parse(DEFAULT_SECRET_URI).unwrap(), DEFAULT_SERIAL).unwrap();
-        assert!(matches!(setup.token, Some(Token::Totp(_))));
+        assert!(matches!(setup.token, Some(reader_device::Token::Totp(_))));
         assert_eq!(setup.record.hotp_next, None);
     }
 }

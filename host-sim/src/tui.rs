@@ -11,15 +11,12 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Text};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::{DefaultTerminal, Frame};
-use reader_device::framebuffer::Framebuffer;
 use reader_device::keys::Key;
 use service::ManualClock;
 
 use crate::host::Checker;
-use crate::sim::{Entry, Simulator};
+use crate::sim::{Entry, Simulator, PANEL};
 
-/// The simulated panel: an ST7789 at 320x240, as on the Pi.
-const PANEL: (u32, u32) = (320, 240);
 /// Battery levels the `b` key steps through.
 const BATTERY_STEPS: [u8; 4] = [100, 15, 5, 2];
 
@@ -44,7 +41,8 @@ struct App {
     focus: Focus,
     typed: String,
     verdicts: Vec<String>,
-    framebuffer: Framebuffer,
+    /// A fault of the simulator itself, shown until the next one.
+    problem: Option<String>,
 }
 
 /// Runs the simulator until the user leaves.
@@ -55,7 +53,7 @@ pub async fn run(sim: Simulator, host: Option<HostPanel>) -> Result<()> {
         focus: Focus::Device,
         typed: String::new(),
         verdicts: Vec::new(),
-        framebuffer: Framebuffer::new(PANEL.0, PANEL.1)?,
+        problem: None,
     };
     let mut terminal = ratatui::init();
     let result = event_loop(&mut terminal, &mut app).await;
@@ -124,7 +122,11 @@ fn device_key(app: &mut App, code: KeyCode) {
             sim.set_battery(BATTERY_STEPS[next]);
         }
         KeyCode::Char('c') => sim.power_cut(),
-        KeyCode::Char('p') => sim.power_on(),
+        KeyCode::Char('p') => {
+            if let Err(error) = sim.power_on() {
+                app.problem = Some(format!("the device did not boot: {error:#}"));
+            }
+        }
         _ => {}
     }
 }
@@ -162,7 +164,7 @@ fn draw(frame: &mut Frame, app: &mut App) {
 
     draw_panel(frame, app, device_area);
 
-    let screen = app.sim.screen().text();
+    let screen = app.sim.screen_text();
     let screen_text = if screen.is_empty() {
         "(switched off — press Enter or f, the red key)".to_owned()
     } else {
@@ -181,7 +183,7 @@ fn draw(frame: &mut Frame, app: &mut App) {
     );
 
     let mut spoken: Vec<Line> = Vec::new();
-    if let Some(problem) = app.sim_problem() {
+    if let Some(problem) = app.problem.clone().or_else(|| app.sim_problem()) {
         spoken.push(Line::styled(
             format!("no sound: {problem}"),
             Style::default().fg(Color::Yellow),
@@ -257,7 +259,6 @@ fn draw(frame: &mut Frame, app: &mut App) {
 }
 
 fn draw_panel(frame: &mut Frame, app: &mut App, area: Rect) {
-    app.framebuffer.draw(app.sim.screen());
     let inner_w = area.width.saturating_sub(2).max(1) as u32;
     let inner_h = area.height.saturating_sub(2).max(1) as u32;
     // Each cell shows `scale` pixels across and 2×`scale` down.
@@ -267,7 +268,13 @@ fn draw_panel(frame: &mut Frame, app: &mut App, area: Rect) {
         .max(PANEL.1.div_ceil(inner_h * 2))
         .max(1);
     frame.render_widget(
-        Paragraph::new(app.framebuffer.to_half_blocks(scale)).block(
+        Paragraph::new(
+            app.sim
+                .framebuffer()
+                .map(|fb| fb.to_half_blocks(scale))
+                .unwrap_or_default(),
+        )
+        .block(
             Block::default()
                 .borders(Borders::ALL)
                 .title(" Kodeoplæser (simulated) "),

@@ -112,18 +112,30 @@ pub fn load(
             path: path.to_owned(),
         });
     };
+    provisioned(kind, &secret, algorithm, digits).map_err(|cause| ProvisionError::Period {
+        path: path.to_owned(),
+        cause,
+    })
+}
+
+/// What an otpauth URI provisions (the simulator takes its secret this way).
+pub fn from_uri(uri: &KeyUri) -> Result<Provisioned, otp::TotpError> {
+    provisioned(uri.kind, &uri.secret, uri.algorithm, uri.digits)
+}
+
+fn provisioned(
+    kind: OtpKind,
+    secret: &otp::Secret,
+    algorithm: otp::Algorithm,
+    digits: otp::Digits,
+) -> Result<Provisioned, otp::TotpError> {
     Ok(match kind {
         OtpKind::Totp { period } => Provisioned {
-            token: Token::Totp(Totp::new(&secret, algorithm, digits, period, 0).map_err(
-                |cause| ProvisionError::Period {
-                    path: path.to_owned(),
-                    cause,
-                },
-            )?),
+            token: Token::Totp(Totp::new(secret, algorithm, digits, period, 0)?),
             hotp_start: None,
         },
         OtpKind::Hotp { counter } => Provisioned {
-            token: Token::Hotp(Hotp::new(&secret, algorithm, digits)),
+            token: Token::Hotp(Hotp::new(secret, algorithm, digits)),
             hotp_start: Some(counter),
         },
     })

@@ -38,7 +38,10 @@ fn store_args(dir: &Path) -> Vec<String> {
 
 /// The device's code `offset` steps from now.
 fn code(offset: i64) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     Totp::mitid(&Secret::from_base32(SECRET_B32).unwrap())
         .code_for_step((now / 30 + offset) as u64)
         .to_string()
@@ -59,7 +62,10 @@ fn converse(command: &mut Command, input: &str) -> (bool, String) {
         .write_all(input.as_bytes())
         .expect("typing");
     let output = child.wait_with_output().expect("waiting");
-    (output.status.success(), format!("{}{}", stdout(&output), stderr(&output)))
+    (
+        output.status.success(),
+        format!("{}{}", stdout(&output), stderr(&output)),
+    )
 }
 
 #[test]
@@ -71,11 +77,22 @@ fn a_blocked_device_is_seen_and_lifted_by_support_then_the_citizen_logs_in() {
     let store = store_args(dir.path());
 
     let import = dir.path().join("devices.txt");
-    std::fs::write(&import, format!("{SERIAL} otpauth://totp/MitID:{SERIAL}?secret={SECRET_B32}\n")).unwrap();
-    let output = run(Command::new(&service).arg("import").arg(&import).args(&store));
+    std::fs::write(
+        &import,
+        format!("{SERIAL} otpauth://totp/MitID:{SERIAL}?secret={SECRET_B32}\n"),
+    )
+    .unwrap();
+    let output = run(Command::new(&service)
+        .arg("import")
+        .arg(&import)
+        .args(&store));
     assert!(output.status.success(), "import: {}", stderr(&output));
 
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}");
     let _server = Server(
         Command::new(&service)
@@ -100,7 +117,9 @@ fn a_blocked_device_is_seen_and_lifted_by_support_then_the_citizen_logs_in() {
         .expect("issuing an activation code")
         .into_json()
         .unwrap();
-    let activation_code = issued["activation_code"].as_str().expect("an activation code");
+    let activation_code = issued["activation_code"]
+        .as_str()
+        .expect("an activation code");
     ureq::post(&format!("{url}/v1/activate"))
         .send_json(serde_json::json!({
             "serial": SERIAL, "user": USER, "activation_code": activation_code, "code": code(0)
@@ -115,7 +134,11 @@ fn a_blocked_device_is_seen_and_lifted_by_support_then_the_citizen_logs_in() {
     };
     let (accepted, said) = converse(&mut host(), "000000\n000001\n000002\n");
     assert!(!accepted);
-    assert_eq!(said.matches("host: refused: wrong_code").count(), 3, "{said}");
+    assert_eq!(
+        said.matches("host: refused: wrong_code").count(),
+        3,
+        "{said}"
+    );
     let (_, said) = converse(&mut host(), &format!("{}\n", code(1)));
     assert!(said.contains("host: refused: blocked"), "{said}");
 
@@ -130,12 +153,21 @@ fn a_blocked_device_is_seen_and_lifted_by_support_then_the_citizen_logs_in() {
     );
     assert!(ok, "{shown}");
     assert!(shown.contains(SERIAL), "{shown}");
-    assert!(shown.to_lowercase().contains("blocked"), "the block is shown:\n{shown}");
+    assert!(
+        shown.to_lowercase().contains("blocked"),
+        "the block is shown:\n{shown}"
+    );
     assert!(shown.contains("Block lifted"), "{shown}");
-    assert!(!shown.contains(SECRET_B32), "the console must never show the secret");
+    assert!(
+        !shown.contains(SECRET_B32),
+        "the console must never show the secret"
+    );
 
     // The citizen logs in with the next code from the device.
     let (accepted, said) = converse(&mut host(), &format!("{}\n", code(1)));
     assert!(accepted, "{said}");
-    assert!(said.contains(&format!("host: accepted (user {USER})")), "{said}");
+    assert!(
+        said.contains(&format!("host: accepted (user {USER})")),
+        "{said}"
+    );
 }

@@ -165,6 +165,10 @@ impl SimHeadphones {
     pub fn set(&self, plugged: bool) {
         *lock(&self.0) = plugged;
     }
+
+    pub fn is_plugged(&self) -> bool {
+        *lock(&self.0)
+    }
 }
 
 impl HeadphoneDetect for SimHeadphones {
@@ -186,6 +190,10 @@ impl Default for SimBattery {
 impl SimBattery {
     pub fn set(&self, percent: u8) {
         *lock(&self.0) = percent.min(100);
+    }
+
+    pub fn level(&self) -> u8 {
+        *lock(&self.0)
     }
 }
 

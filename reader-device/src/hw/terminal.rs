@@ -234,6 +234,7 @@ pub struct WavAudio {
     dir: Option<PathBuf>,
     count: u32,
     current: Option<speech::WavSink>,
+    last_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for WavAudio {
@@ -258,7 +259,13 @@ impl WavAudio {
             dir: dir.map(Path::to_owned),
             count: 0,
             current: None,
+            last_file: None,
         })
+    }
+
+    /// The file the latest utterance went to.
+    pub fn last_file(&self) -> Option<&Path> {
+        self.last_file.as_deref()
     }
 
     fn finish(&mut self) -> Result<(), HwError> {
@@ -293,6 +300,7 @@ impl AudioOut for WavAudio {
                 message: error.to_string(),
             })?;
         self.current = Some(sink);
+        self.last_file = Some(path);
         Ok(())
     }
 
