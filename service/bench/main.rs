@@ -199,7 +199,7 @@ async fn start_service(
     devices: u64,
     clock: &ManualClock,
     prefix: &str,
-) -> Result<String> {
+) -> Result<(String, Service)> {
     let service = Service::open(db, SecretBox::new(&[9; 32]), Arc::new(clock.clone()))
         .await
         .with_context(|| format!("opening {db}"))?;
@@ -223,11 +223,11 @@ async fn start_service(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let state = AppState {
-        service,
+        service: service.clone(),
         admin: AdminToken::new(None),
     };
     tokio::spawn(service::run(listener, state, std::future::pending()));
-    Ok(format!("http://{address}"))
+    Ok((format!("http://{address}"), service))
 }
 
 #[tokio::main]
@@ -235,6 +235,7 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     sqlx::any::install_default_drivers();
     let tag = chrono::Utc::now().timestamp_millis();
+    let mut ours = None;
     let (base, clock, prefix, privacyidea) = match &args.target_url {
         Some(url) => (
             url.trim_end_matches('/').to_owned(),
@@ -246,7 +247,8 @@ async fn main() -> Result<()> {
             let db = args.db.clone().context("give --db or --target-url")?;
             let clock = ManualClock::at_ms(1_800_000_000_000);
             let prefix = format!("B{tag}-");
-            let base = start_service(&db, args.devices, &clock, &prefix).await?;
+            let (base, service) = start_service(&db, args.devices, &clock, &prefix).await?;
+            ours = Some(service);
             (base, Some(clock), prefix, false)
         }
     };
@@ -282,6 +284,14 @@ async fn main() -> Result<()> {
         args.max_requests,
     )
     .await;
+    if let Some(service) = &ours {
+        let stats = service.store().commit_stats();
+        let transactions = stats.transactions.load(Ordering::Relaxed).max(1);
+        eprintln!(
+            "group commit: {transactions} transactions, {:.1} writes each",
+            stats.writes.load(Ordering::Relaxed) as f64 / transactions as f64
+        );
+    }
     if let (Some(db), false) = (&args.db, privacyidea) {
         // Leave a shared database as it was found (the audit lines stay: the log is
         // append-only).

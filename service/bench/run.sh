@@ -12,6 +12,9 @@ set -euo pipefail
 SERVICE_DIR=$(cd "$(dirname "$0")/.." && pwd)
 DEVICES=${DEVICES:-10000}
 PHASE_SECONDS=${PHASE_SECONDS:-10}
+# Concurrent connections for our service: each request waits for its group commit, so
+# the peak needs more requests in flight than privacyIDEA (8) can use.
+CONCURRENCY=${CONCURRENCY:-256}
 WORK=${WORK:-/tmp/kode-bench}
 VENV=${VENV:-/tmp/pi-venv}
 PI_PORT=${PI_PORT:-18517}
@@ -26,12 +29,12 @@ BENCH="$TARGET_DIR/release/service-bench"
 
 echo "== our service, SQLite" >&2
 "$BENCH" --db "sqlite://$WORK/kode.db" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
-    --label kode-sqlite | tee -a "$RESULTS"
+    --concurrency "$CONCURRENCY" --label kode-sqlite | tee -a "$RESULTS"
 
 echo "== our service, PostgreSQL" >&2
 PG_URL=${KODE_TEST_POSTGRES_URL:-$(bash "$SERVICE_DIR/ci-postgres.sh")}
 "$BENCH" --db "$PG_URL" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
-    --label kode-postgres | tee -a "$RESULTS"
+    --concurrency "$CONCURRENCY" --label kode-postgres | tee -a "$RESULTS"
 
 echo "== privacyIDEA (PyPI, SQLite, gunicorn with 2 workers)" >&2
 if [ ! -x "$VENV/bin/pi-manage" ]; then

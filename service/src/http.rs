@@ -339,6 +339,7 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<StatusResponse>, 
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let m = state.service.metrics();
+    let commits = state.service.store().commit_stats();
     let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
     let mut text = String::from(
         "# HELP kode_validations_total Validations by result.\n# TYPE kode_validations_total counter\n",
@@ -371,6 +372,16 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             "kode_conflict_retries_total",
             "Requests re-read after a concurrent change.",
             &m.retries,
+        ),
+        (
+            "kode_group_commits_total",
+            "Transactions committed by the group commit.",
+            &commits.transactions,
+        ),
+        (
+            "kode_group_commit_writes_total",
+            "Writes carried by those transactions.",
+            &commits.writes,
         ),
     ] {
         text.push_str(&format!(
