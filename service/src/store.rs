@@ -262,7 +262,7 @@ impl Store {
         let (writes, queue) = mpsc::channel(4 * MAX_BATCH);
         // One writer per process: batches never overlap, so they cannot deadlock each other.
         let commits = Arc::new(CommitStats::default());
-        tokio::spawn(group_commit(pool.clone(), queue, commits.clone()));
+        tokio::spawn(group_commit(pool.clone(), backend, queue, commits.clone()));
         Ok(Store {
             pool,
             backend,
@@ -588,7 +588,12 @@ const BATCH_ATTEMPTS: usize = 3;
 /// The writer task: takes whatever is queued (up to [`MAX_BATCH`]), commits it as one
 /// transaction of a few multi-row statements, then answers each request. A second update
 /// of the same device waits for the next batch, so each batch touches a device once.
-async fn group_commit(pool: AnyPool, mut queue: mpsc::Receiver<Pending>, stats: Arc<CommitStats>) {
+async fn group_commit(
+    pool: AnyPool,
+    backend: Backend,
+    mut queue: mpsc::Receiver<Pending>,
+    stats: Arc<CommitStats>,
+) {
     let mut carried: Vec<Pending> = Vec::new();
     loop {
         let mut batch: Vec<Pending> = Vec::new();
@@ -625,11 +630,11 @@ async fn group_commit(pool: AnyPool, mut queue: mpsc::Receiver<Pending>, stats: 
             tokio::task::yield_now().await;
         }
         carried = next_carry;
-        let mut outcome = commit_batch(&pool, &batch).await;
+        let mut outcome = commit_batch(&pool, backend, &batch).await;
         for _ in 1..BATCH_ATTEMPTS {
             match &outcome {
                 Err(sqlx::Error::Database(e)) if is_transient(e.code().as_deref()) => {
-                    outcome = commit_batch(&pool, &batch).await;
+                    outcome = commit_batch(&pool, backend, &batch).await;
                 }
                 _ => break,
             }
@@ -660,7 +665,38 @@ fn is_transient(code: Option<&str>) -> bool {
     matches!(code, Some("40P01" | "40001" | "5" | "6" | "517"))
 }
 
-async fn commit_batch(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<bool>, sqlx::Error> {
+/// The `n`th bind parameter: SQLite's positional `?` (cheaper to bind than named ones),
+/// PostgreSQL's `$n`.
+fn placeholder(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_owned(),
+        Backend::Postgres => format!("${n}"),
+    }
+}
+
+/// Splits into chunks of `max`, then powers of two, so that only a few distinct
+/// statements are ever prepared (and they stay in the statement cache).
+fn fixed_chunks<T>(items: &[T], max: usize) -> Vec<&[T]> {
+    let mut chunks = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let size = if rest.len() >= max {
+            max
+        } else {
+            1 << rest.len().ilog2()
+        };
+        let (chunk, tail) = rest.split_at(size);
+        chunks.push(chunk);
+        rest = tail;
+    }
+    chunks
+}
+
+async fn commit_batch(
+    pool: &AnyPool,
+    backend: Backend,
+    batch: &[Pending],
+) -> Result<Vec<bool>, sqlx::Error> {
     let updates: Vec<(&String, i64, &Counters)> = batch
         .iter()
         .filter_map(|pending| match &pending.write {
@@ -675,24 +711,18 @@ async fn commit_batch(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<bool>, sq
         .collect();
     let mut tx = pool.begin().await?;
     let mut updated = std::collections::HashSet::new();
-    for chunk in updates.chunks(UPDATES_PER_STATEMENT) {
+    for chunk in fixed_chunks(&updates, UPDATES_PER_STATEMENT) {
+        let types = [
+            "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT",
+        ];
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| {
-                let n = i * 9;
-                format!(
-                    "(CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), \
-                     CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), \
-                     CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5,
-                    n + 6,
-                    n + 7,
-                    n + 8,
-                    n + 9
-                )
+                let cells: Vec<String> = types
+                    .iter()
+                    .enumerate()
+                    .map(|(k, ty)| format!("CAST({} AS {ty})", placeholder(backend, i * 9 + k + 1)))
+                    .collect();
+                format!("({})", cells.join(", "))
             })
             .collect();
         let sql = format!(
@@ -729,18 +759,11 @@ async fn commit_batch(pool: &AnyPool, batch: &[Pending]) -> Result<Vec<bool>, sq
             }
         }
     }
-    for chunk in audits.chunks(AUDITS_PER_STATEMENT) {
+    for chunk in fixed_chunks(&audits, AUDITS_PER_STATEMENT) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| {
-                let n = i * 5;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${})",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5
-                )
+                let cells: Vec<String> = (1..=5).map(|k| placeholder(backend, i * 5 + k)).collect();
+                format!("({})", cells.join(", "))
             })
             .collect();
         let sql = format!(
