@@ -857,3 +857,28 @@ fn device_from_row(row: &AnyRow) -> Result<Device, StoreError> {
         serial,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_split_into_few_statement_shapes() {
+        let items: Vec<u32> = (0..237).collect();
+        let sizes: Vec<usize> = fixed_chunks(&items, 100).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [100, 100, 32, 4, 1]);
+        let joined: Vec<u32> = fixed_chunks(&items, 100).concat();
+        assert_eq!(joined, items);
+        assert!(fixed_chunks::<u32>(&[], 100).is_empty());
+        assert_eq!(placeholder(Backend::Sqlite, 7), "?");
+        assert_eq!(placeholder(Backend::Postgres, 7), "$7");
+    }
+
+    #[test]
+    fn transient_errors_are_retried_and_others_are_not() {
+        assert!(is_transient(Some("40P01")));
+        assert!(is_transient(Some("5")));
+        assert!(!is_transient(Some("23505")));
+        assert!(!is_transient(None));
+    }
+}
