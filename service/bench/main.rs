@@ -112,7 +112,11 @@ struct Phase {
     accepted: u64,
     errors: u64,
     elapsed: f64,
+    /// From each request's scheduled time (open loop) or send time (closed loop) to its
+    /// answer: what a caller waits, including any queue in the driver.
     latencies_us: Vec<u64>,
+    /// From the moment the request was actually sent: the service's own latency.
+    sent_latencies_us: Vec<u64>,
 }
 
 impl Phase {
@@ -120,13 +124,13 @@ impl Phase {
         self.requests as f64 / self.elapsed
     }
 
-    fn percentile_ms(&mut self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
+    fn percentile_ms(latencies: &mut [u64], p: f64) -> f64 {
+        if latencies.is_empty() {
             return f64::NAN;
         }
-        self.latencies_us.sort_unstable();
-        let index = ((self.latencies_us.len() as f64 * p).ceil() as usize).saturating_sub(1);
-        self.latencies_us[index.min(self.latencies_us.len() - 1)] as f64 / 1000.0
+        latencies.sort_unstable();
+        let index = ((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1);
+        latencies[index.min(latencies.len() - 1)] as f64 / 1000.0
     }
 }
 
@@ -146,7 +150,8 @@ async fn phase(
         let target = target.clone();
         let issued = issued.clone();
         tasks.push(tokio::spawn(async move {
-            let (mut accepted, mut errors, mut latencies) = (0u64, 0u64, Vec::new());
+            let (mut accepted, mut errors) = (0u64, 0u64);
+            let (mut latencies, mut sent_latencies) = (Vec::new(), Vec::new());
             loop {
                 let k = issued.fetch_add(1, Ordering::Relaxed);
                 if k >= max {
@@ -160,6 +165,7 @@ async fn phase(
                     break;
                 }
                 tokio::time::sleep_until(scheduled.into()).await;
+                let sent = Instant::now();
                 match target.validate().await {
                     Ok(true) => accepted += 1,
                     Ok(false) => {}
@@ -171,8 +177,9 @@ async fn phase(
                     }
                 }
                 latencies.push(scheduled.elapsed().as_micros() as u64);
+                sent_latencies.push(sent.elapsed().as_micros() as u64);
             }
-            (accepted, errors, latencies)
+            (accepted, errors, latencies, sent_latencies)
         }));
     }
     let mut result = Phase {
@@ -181,13 +188,15 @@ async fn phase(
         errors: 0,
         elapsed: 0.0,
         latencies_us: Vec::new(),
+        sent_latencies_us: Vec::new(),
     };
     for task in tasks {
-        let (accepted, errors, latencies) = task.await.expect("worker panicked");
+        let (accepted, errors, latencies, sent) = task.await.expect("worker panicked");
         result.accepted += accepted;
         result.errors += errors;
         result.requests += latencies.len() as u64;
         result.latencies_us.extend(latencies);
+        result.sent_latencies_us.extend(sent);
     }
     result.elapsed = start.elapsed().as_secs_f64();
     result
@@ -313,8 +322,9 @@ async fn main() -> Result<()> {
                 "errors": result.errors,
                 "seconds": (result.elapsed * 100.0).round() / 100.0,
                 "validations_per_s": result.rate().round(),
-                "p50_ms": result.percentile_ms(0.50),
-                "p99_ms": result.percentile_ms(0.99),
+                "p50_ms": Phase::percentile_ms(&mut result.latencies_us, 0.50),
+                "p99_ms": Phase::percentile_ms(&mut result.latencies_us, 0.99),
+                "p99_from_send_ms": Phase::percentile_ms(&mut result.sent_latencies_us, 0.99),
             })
         );
     }
