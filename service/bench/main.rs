@@ -7,6 +7,10 @@
 //! scheduled send time, so a stalled server cannot hide its queue). Output is one JSON
 //! line per phase, for `bench/run.sh` to compare.
 
+/// The same allocator as the `service` binary, so the figures are the service's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,5 +1,9 @@
 //! The `service` command: serve the HTTP API, or run an admin action on the database.
 
+/// mimalloc: many small short-lived allocations per request (HTTP, JSON, SQL).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
