@@ -16,13 +16,21 @@ fn naive_hotp(key: &[u8], counter: u64) -> u32 {
     mac.update(&counter.to_be_bytes());
     let hash = mac.finalize().into_bytes();
     let offset = usize::from(hash[19] & 0x0f);
-    let value = u32::from_be_bytes([hash[offset], hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
+    let value = u32::from_be_bytes([
+        hash[offset],
+        hash[offset + 1],
+        hash[offset + 2],
+        hash[offset + 3],
+    ]);
     (value & 0x7fff_ffff) % 1_000_000
 }
 
 fn generation(c: &mut Criterion) {
     let hotp = Hotp::new(&Secret::new(KEY.to_vec()), Algorithm::Sha1, Digits::SIX);
-    assert_eq!(hotp.code(7).to_string(), format!("{:06}", naive_hotp(KEY, 7)));
+    assert_eq!(
+        hotp.code(7).to_string(),
+        format!("{:06}", naive_hotp(KEY, 7))
+    );
     let mut group = c.benchmark_group("hotp_sha1_generate");
     group.throughput(Throughput::Elements(1));
     let mut counter = 0u64;
@@ -44,7 +52,9 @@ fn generation(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for algorithm in [Algorithm::Sha256, Algorithm::Sha512] {
         let hotp = Hotp::new(&Secret::new(KEY.to_vec()), algorithm, Digits::SIX);
-        group.bench_function(algorithm.name(), |b| b.iter(|| black_box(hotp.code(black_box(42)))));
+        group.bench_function(algorithm.name(), |b| {
+            b.iter(|| black_box(hotp.code(black_box(42))))
+        });
     }
     group.finish();
 }

@@ -112,7 +112,12 @@ impl Code {
 
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:0width$}", self.value, width = self.digits.get() as usize)
+        write!(
+            f,
+            "{:0width$}",
+            self.value,
+            width = self.digits.get() as usize
+        )
     }
 }
 
@@ -150,7 +155,10 @@ impl Window {
 
     /// HOTP look-ahead: the start and the next `n` counters.
     pub fn ahead(n: u64) -> Self {
-        Window { behind: 0, ahead: n }
+        Window {
+            behind: 0,
+            ahead: n,
+        }
     }
 
     /// TOTP drift: `n` steps either side of the start.
@@ -332,7 +340,11 @@ mod tests {
         ];
         let hotp = rfc_hotp();
         for (counter, code) in expected.iter().enumerate() {
-            assert_eq!(hotp.code(counter as u64).to_string(), *code, "counter {counter}");
+            assert_eq!(
+                hotp.code(counter as u64).to_string(),
+                *code,
+                "counter {counter}"
+            );
         }
     }
 
@@ -368,14 +380,20 @@ mod tests {
             hotp.verify("7552é4", 0, Window::EXACT),
             Err(CodeError::NotDigit { position: 5 })
         );
-        assert_eq!(hotp.verify("", 0, Window::EXACT).unwrap_err().to_string(), "code has 0 digits, expected 6");
+        assert_eq!(
+            hotp.verify("", 0, Window::EXACT).unwrap_err().to_string(),
+            "code has 0 digits, expected 6"
+        );
     }
 
     #[test]
     fn windows_at_the_ends_of_the_counter_range_do_not_overflow() {
         let hotp = rfc_hotp();
         let last = hotp.code(u64::MAX).to_string();
-        assert_eq!(hotp.verify(&last, u64::MAX - 1, Window::ahead(5)), Ok(Some(u64::MAX)));
+        assert_eq!(
+            hotp.verify(&last, u64::MAX - 1, Window::ahead(5)),
+            Ok(Some(u64::MAX))
+        );
         let first = hotp.code(0).to_string();
         assert_eq!(hotp.verify(&first, 1, Window::around(5)), Ok(Some(0)));
     }
@@ -384,7 +402,12 @@ mod tests {
     fn candidates_are_nearest_first() {
         let order: Vec<u64> = Window::around(2).candidates(10).collect();
         assert_eq!(order, [10, 11, 9, 12, 8]);
-        let order: Vec<u64> = Window { behind: 1, ahead: 3 }.candidates(10).collect();
+        let order: Vec<u64> = Window {
+            behind: 1,
+            ahead: 3,
+        }
+        .candidates(10)
+        .collect();
         assert_eq!(order, [10, 11, 9, 12, 13]);
     }
 

@@ -42,19 +42,39 @@ struct Cli {
     base32: bool,
 
     /// HOTP counter value.
-    #[arg(short = 'c', long = "counter", value_name = "COUNTER", default_value_t = 0)]
+    #[arg(
+        short = 'c',
+        long = "counter",
+        value_name = "COUNTER",
+        default_value_t = 0
+    )]
     counter: u64,
 
     /// Number of digits in the code (6 to 10).
-    #[arg(short = 'd', long = "digits", value_name = "DIGITS", default_value_t = 6)]
+    #[arg(
+        short = 'd',
+        long = "digits",
+        value_name = "DIGITS",
+        default_value_t = 6
+    )]
     digits: u32,
 
     /// TOTP time-step duration, e.g. 30, 30s, 1m.
-    #[arg(short = 's', long = "time-step-size", value_name = "DURATION", default_value = "30s")]
+    #[arg(
+        short = 's',
+        long = "time-step-size",
+        value_name = "DURATION",
+        default_value = "30s"
+    )]
     step: String,
 
     /// When TOTP time steps start counting.
-    #[arg(short = 'S', long = "start-time", value_name = "TIME", default_value = "1970-01-01 00:00:00 UTC")]
+    #[arg(
+        short = 'S',
+        long = "start-time",
+        value_name = "TIME",
+        default_value = "1970-01-01 00:00:00 UTC"
+    )]
     start: String,
 
     /// Use this time as the current time for TOTP ("YYYY-MM-DD HH:MM:SS UTC", "@UNIX" or "now").
@@ -148,7 +168,11 @@ fn parse_time(text: &str) -> Result<u64> {
 
 /// Parses a duration like oathtool: a number of seconds, optionally with s, m or h.
 fn parse_step(text: &str) -> Result<u64> {
-    let (number, unit) = match text.trim().char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+    let (number, unit) = match text
+        .trim()
+        .char_indices()
+        .find(|(_, c)| !c.is_ascii_digit())
+    {
         Some((at, _)) => text.trim().split_at(at),
         None => (text.trim(), "s"),
     };
@@ -238,7 +262,10 @@ mod tests {
 
     #[test]
     fn times_parse() {
-        assert_eq!(parse_time("2009-02-13 23:31:30 UTC").unwrap(), 1_234_567_890);
+        assert_eq!(
+            parse_time("2009-02-13 23:31:30 UTC").unwrap(),
+            1_234_567_890
+        );
         assert_eq!(parse_time("2009-02-13T23:31:30Z").unwrap(), 1_234_567_890);
         assert_eq!(parse_time("@59").unwrap(), 59);
         assert!(parse_time("1969-12-31 23:59:59 UTC").is_err());

@@ -72,7 +72,11 @@ impl Secret {
             match c {
                 c if c.is_whitespace() => {}
                 c if c.is_ascii_hexdigit() => clean.push(c),
-                _ => return Err(SecretError::NotHex { position: index + 1 }),
+                _ => {
+                    return Err(SecretError::NotHex {
+                        position: index + 1,
+                    })
+                }
             }
         }
         if clean.is_empty() {
@@ -141,7 +145,11 @@ mod tests {
             "gezdgnbvgy3tqojqgezdgnbvgy3tqojq",
             "gezd gnbv gy3t qojq gezd gnbv gy3t qojq",
         ] {
-            assert_eq!(Secret::from_base32(text).unwrap().expose(), RFC_KEY, "{text}");
+            assert_eq!(
+                Secret::from_base32(text).unwrap().expose(),
+                RFC_KEY,
+                "{text}"
+            );
         }
         // 5 bytes → 8 symbols, no padding; 1 byte → 2 symbols + 6 '='.
         assert_eq!(Secret::from_base32("ME======").unwrap().expose(), b"a");

@@ -110,15 +110,29 @@ mod tests {
             (1111111111, 0x23523ED, ["14050471", "67062674", "99943326"]),
             (1234567890, 0x273EF07, ["89005924", "91819424", "93441116"]),
             (2000000000, 0x3F940AA, ["69279037", "90698825", "38618901"]),
-            (20000000000, 0x27BC86AA, ["65353130", "77737706", "47863826"]),
+            (
+                20000000000,
+                0x27BC86AA,
+                ["65353130", "77737706", "47863826"],
+            ),
         ];
         let algorithms = [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512];
         for (unix, step, codes) in table {
             for (algorithm, code) in algorithms.iter().zip(codes) {
-                let totp = Totp::new(&seed(*algorithm), *algorithm, Digits::new(8).unwrap(), 30, 0)
-                    .unwrap();
+                let totp = Totp::new(
+                    &seed(*algorithm),
+                    *algorithm,
+                    Digits::new(8).unwrap(),
+                    30,
+                    0,
+                )
+                .unwrap();
                 assert_eq!(totp.step_at(unix), Ok(step), "{unix}");
-                assert_eq!(totp.code_at(unix).unwrap().to_string(), code, "{unix} {algorithm}");
+                assert_eq!(
+                    totp.code_at(unix).unwrap().to_string(),
+                    code,
+                    "{unix} {algorithm}"
+                );
             }
         }
     }
@@ -130,10 +144,20 @@ mod tests {
         assert_eq!(totp.step_at(30), Ok(1));
         assert_eq!(totp.step_end(0), 30);
         assert_eq!(totp.step_end(u64::MAX), u64::MAX);
-        let late = Totp::new(&seed(Algorithm::Sha1), Algorithm::Sha1, Digits::SIX, 60, 100).unwrap();
+        let late = Totp::new(
+            &seed(Algorithm::Sha1),
+            Algorithm::Sha1,
+            Digits::SIX,
+            60,
+            100,
+        )
+        .unwrap();
         assert_eq!(late.step_at(160), Ok(1));
         assert_eq!(late.step_end(1), 220);
-        assert_eq!(late.step_at(99), Err(TotpError::BeforeStart { unix: 99, t0: 100 }));
+        assert_eq!(
+            late.step_at(99),
+            Err(TotpError::BeforeStart { unix: 99, t0: 100 })
+        );
         assert!(Totp::new(&seed(Algorithm::Sha1), Algorithm::Sha1, Digits::SIX, 0, 0).is_err());
     }
 
@@ -142,7 +166,10 @@ mod tests {
         let totp = Totp::mitid(&seed(Algorithm::Sha1));
         let now = totp.step_at(1_234_567_890).unwrap();
         let previous = totp.code_for_step(now - 1).to_string();
-        assert_eq!(totp.verify(&previous, now, Window::around(1)), Ok(Some(now - 1)));
+        assert_eq!(
+            totp.verify(&previous, now, Window::around(1)),
+            Ok(Some(now - 1))
+        );
         assert_eq!(totp.verify(&previous, now, Window::EXACT), Ok(None));
     }
 }

@@ -335,7 +335,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const GOOGLE_EXAMPLE: &str = "otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example";
+    const GOOGLE_EXAMPLE: &str =
+        "otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example";
 
     #[test]
     fn parses_the_format_example() {
@@ -373,31 +374,69 @@ mod tests {
     #[test]
     fn errors_name_the_field_and_the_reason() {
         let cases = [
-            ("otpauth://totp/a?secret=JBSWY1DP", "secret: not base32 at position 6"),
+            (
+                "otpauth://totp/a?secret=JBSWY1DP",
+                "secret: not base32 at position 6",
+            ),
             ("otpauth://totp/a", "secret: missing"),
-            ("http://totp/a?secret=JBSWY3DP", "scheme: expected otpauth://, found \"http:\""),
-            ("otpauth://motp/a?secret=JBSWY3DP", "type: expected hotp or totp, found \"motp\""),
+            (
+                "http://totp/a?secret=JBSWY3DP",
+                "scheme: expected otpauth://, found \"http:\"",
+            ),
+            (
+                "otpauth://motp/a?secret=JBSWY3DP",
+                "type: expected hotp or totp, found \"motp\"",
+            ),
             ("otpauth://hotp/a?secret=JBSWY3DP", "counter: missing"),
-            ("otpauth://hotp/a?secret=JBSWY3DP&counter=-1", "counter: expected a whole number, found \"-1\""),
-            ("otpauth://totp/a?secret=JBSWY3DP&period=0", "period: expected at least 1 second, found \"0\""),
-            ("otpauth://totp/a?secret=JBSWY3DP&digits=4", "digits: 4 digits is not supported (6 to 10)"),
-            ("otpauth://totp/a?secret=JBSWY3DP&algorithm=MD5", "algorithm: unknown algorithm \"MD5\" (expected SHA1, SHA256 or SHA512)"),
-            ("otpauth://totp/a?secret=JBSWY3DP&secret=JBSWY3DP", "secret: given more than once"),
-            ("otpauth://totp/A:b?secret=JBSWY3DP&issuer=B", "issuer: label says \"A\" but the issuer parameter says \"B\""),
+            (
+                "otpauth://hotp/a?secret=JBSWY3DP&counter=-1",
+                "counter: expected a whole number, found \"-1\"",
+            ),
+            (
+                "otpauth://totp/a?secret=JBSWY3DP&period=0",
+                "period: expected at least 1 second, found \"0\"",
+            ),
+            (
+                "otpauth://totp/a?secret=JBSWY3DP&digits=4",
+                "digits: 4 digits is not supported (6 to 10)",
+            ),
+            (
+                "otpauth://totp/a?secret=JBSWY3DP&algorithm=MD5",
+                "algorithm: unknown algorithm \"MD5\" (expected SHA1, SHA256 or SHA512)",
+            ),
+            (
+                "otpauth://totp/a?secret=JBSWY3DP&secret=JBSWY3DP",
+                "secret: given more than once",
+            ),
+            (
+                "otpauth://totp/A:b?secret=JBSWY3DP&issuer=B",
+                "issuer: label says \"A\" but the issuer parameter says \"B\"",
+            ),
             ("otpauth://totp/?secret=JBSWY3DP", "label: empty"),
             ("otpauth://totp/A:?secret=JBSWY3DP", "label: empty"),
-            ("otpauth://totp/%FF?secret=JBSWY3DP", "label: not valid UTF-8 after percent-decoding"),
+            (
+                "otpauth://totp/%FF?secret=JBSWY3DP",
+                "label: not valid UTF-8 after percent-decoding",
+            ),
         ];
         for (text, message) in cases {
-            assert_eq!(KeyUri::parse(text).unwrap_err().to_string(), message, "{text}");
+            assert_eq!(
+                KeyUri::parse(text).unwrap_err().to_string(),
+                message,
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn code_at_follows_the_kind() {
-        let hotp = KeyUri::parse("otpauth://hotp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=3").unwrap();
+        let hotp =
+            KeyUri::parse("otpauth://hotp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=3")
+                .unwrap();
         assert_eq!(hotp.code_at(0).unwrap().to_string(), "969429");
-        let totp = KeyUri::parse("otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=8").unwrap();
+        let totp =
+            KeyUri::parse("otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=8")
+                .unwrap();
         assert_eq!(totp.code_at(59).unwrap().to_string(), "94287082");
     }
 

@@ -4,8 +4,8 @@
 use std::process::{Command, Output};
 
 use chrono::DateTime;
-use rand::rngs::StdRng;
 use otp::{Algorithm, Digits, Hotp, Secret, Totp};
+use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 const CASES: usize = 400;
@@ -30,7 +30,11 @@ fn random_case(rng: &mut StdRng) -> (Vec<String>, String) {
     let key: Vec<u8> = (0..rng.gen_range(10..=64)).map(|_| rng.gen()).collect();
     let digits = rng.gen_range(6..=8);
     args.push(format!("--digits={digits}"));
-    let window: u64 = if rng.gen_bool(0.6) { rng.gen_range(0..20) } else { 0 };
+    let window: u64 = if rng.gen_bool(0.6) {
+        rng.gen_range(0..20)
+    } else {
+        0
+    };
     if window > 0 || rng.gen_bool(0.5) {
         args.push(format!("-w{window}"));
     }
@@ -62,8 +66,14 @@ fn random_case(rng: &mut StdRng) -> (Vec<String>, String) {
         } else {
             0
         };
-        let totp = Totp::new(&secret, algorithm, Digits::new(digits).unwrap(), step, start as u64)
-            .unwrap();
+        let totp = Totp::new(
+            &secret,
+            algorithm,
+            Digits::new(digits).unwrap(),
+            step,
+            start as u64,
+        )
+        .unwrap();
         let current = totp.step_at(now as u64).unwrap() as i64;
         totp.code_for_step((current + rng.gen_range(-reach..=reach)) as u64)
     } else {
@@ -120,20 +130,29 @@ fn otp_agrees_with_oathtool() {
         match expected.status.code() {
             Some(0) => found += 1,
             Some(2) => not_found += 1,
-            other => panic!("oathtool failed ({other:?}) on case {case}: {}", args.join(" ")),
+            other => panic!(
+                "oathtool failed ({other:?}) on case {case}: {}",
+                args.join(" ")
+            ),
         }
     }
     // The random cases must exercise both outcomes of validation, or they prove little.
     assert!(validations > CASES / 2, "{validations} validations");
     assert!(not_found > 20, "only {not_found} codes outside the window");
-    assert!(found - (CASES - validations) > 50, "only {found} codes found");
+    assert!(
+        found - (CASES - validations) > 50,
+        "only {found} codes found"
+    );
 }
 
 #[test]
 fn uri_subcommand_prints_the_current_code() {
     let otp = env!("CARGO_BIN_EXE_otp");
     let uri = "otpauth://totp/Test:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=8";
-    let out = run(otp, &["uri".into(), uri.into(), "-N".into(), "@1111111109".into()]);
+    let out = run(
+        otp,
+        &["uri".into(), uri.into(), "-N".into(), "@1111111109".into()],
+    );
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout), "07081804\n");
     let expected = run(
@@ -159,5 +178,8 @@ fn bad_keys_are_reported_with_their_position() {
     let out = run(otp, &["uri".into(), "otpauth://totp/a?secret=GEZ!".into()]);
     assert_eq!(out.status.code(), Some(1));
     let message = String::from_utf8_lossy(&out.stderr);
-    assert!(message.contains("secret: not base32 at position 4"), "{message}");
+    assert!(
+        message.contains("secret: not base32 at position 4"),
+        "{message}"
+    );
 }
