@@ -93,3 +93,60 @@ fn a_code_can_be_read_off_the_terminal_ui() {
         sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn the_interactive_demo_accepts_the_code_read_off_the_screen() {
+    let host_sim = binary("host-sim", "host-sim");
+    let session = Session(format!("kode-demo-{}", std::process::id()));
+    let command = format!("{} demo --audio none", host_sim.display());
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session.0,
+        "-x",
+        "150",
+        "-y",
+        "50",
+        &command,
+    ]);
+    wait_for(&session.0, "Login host", Duration::from_secs(30));
+
+    tmux(&["send-keys", "-t", &session.0, "Enter"]); // switch on
+    wait_for(&session.0, "Klar", Duration::from_secs(10));
+    tmux(&["send-keys", "-t", &session.0, "5"]); // a code
+                                                 // The code as the screen-as-text panel shows it: "482 079".
+    let code_on_screen = |screen: &str| {
+        screen
+            .lines()
+            .skip_while(|line| !line.contains("Screen as text"))
+            .nth(1)
+            .and_then(|line| {
+                line.split('│')
+                    .map(str::trim)
+                    .find(|cell| cell.len() == 7 && cell.as_bytes()[3] == b' ')
+                    .map(|cell| cell.replace(' ', ""))
+            })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let shown = loop {
+        let screen = tmux(&["capture-pane", "-p", "-t", &session.0]);
+        if let Some(code) = code_on_screen(&screen) {
+            break code;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no code on the screen:\n{screen}"
+        );
+        sleep(Duration::from_millis(100));
+    };
+
+    tmux(&["send-keys", "-t", &session.0, "Tab"]);
+    tmux(&["send-keys", "-t", &session.0, &shown, "Enter"]);
+    wait_for(
+        &session.0,
+        &format!("host: {shown}: accepted"),
+        Duration::from_secs(10),
+    );
+    tmux(&["send-keys", "-t", &session.0, "Escape", "q"]);
+}
