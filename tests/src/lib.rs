@@ -1,10 +1,12 @@
 //! What the end-to-end tests in `tests/tests/` share: building and finding the product's
-//! real binaries, and running them with their output captured.
+//! real binaries, running them with their output captured, and driving terminal programs
+//! under tmux.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
@@ -53,4 +55,105 @@ pub fn stdout(output: &Output) -> String {
 /// Standard error as text.
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A program running in its own tmux session, read with `capture-pane` and typed into
+/// with `send-keys`; the session is killed when this is dropped.
+pub struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    /// Starts `command` in a detached session `width` × `height` cells large.
+    pub fn start(name: &str, width: u16, height: u16, command: &str) -> Tmux {
+        let tmux = Tmux {
+            name: format!("{name}-{}", std::process::id()),
+        };
+        let (width, height) = (width.to_string(), height.to_string());
+        tmux.call(&[
+            "new-session",
+            "-d",
+            "-s",
+            &tmux.name,
+            "-x",
+            &width,
+            "-y",
+            &height,
+            command,
+        ]);
+        tmux
+    }
+
+    fn call(&self, args: &[&str]) -> String {
+        let output = run(Command::new("tmux").args(args));
+        assert!(
+            output.status.success(),
+            "tmux {args:?}: {}",
+            stderr(&output)
+        );
+        stdout(&output)
+    }
+
+    /// What the pane shows now.
+    pub fn screen(&self) -> String {
+        self.call(&["capture-pane", "-p", "-t", &self.name])
+    }
+
+    /// Sends tmux key names ("Enter", "Tab", "q" …).
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.name.as_str()];
+        args.extend_from_slice(keys);
+        self.call(&args);
+    }
+
+    /// Types `text` literally, then Enter.
+    pub fn type_line(&self, text: &str) {
+        self.call(&["send-keys", "-t", &self.name, "-l", text]);
+        self.keys(&["Enter"]);
+    }
+
+    /// Reads the pane until `found` picks something out of it, or fails after `limit`
+    /// with what the pane showed.
+    pub fn wait_until<T>(
+        &self,
+        limit: Duration,
+        what: &str,
+        found: impl Fn(&str) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + limit;
+        loop {
+            let screen = self.screen();
+            if let Some(value) = found(&screen) {
+                return value;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the pane never showed {what}; it shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Reads the pane until it shows `text`; returns the screen.
+    pub fn wait_for(&self, text: &str, limit: Duration) -> String {
+        self.wait_until(limit, &format!("{text:?}"), |screen| {
+            screen.contains(text).then(|| screen.to_owned())
+        })
+    }
+
+    /// Whether the session is still there (its program has not exited).
+    pub fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["has-session", "-t", &self.name])
+            .output()
+            .is_ok_and(|output| output.status.success())
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .output();
+    }
 }

@@ -11,7 +11,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use otp::{Secret, Totp};
-use tests::{binary, run, stderr, stdout};
+use tests::{binary, run, stderr, stdout, Tmux};
 
 const TOKEN: &str = "support-e2e-token";
 const SERIAL: &str = "KO-000777";
@@ -19,44 +19,6 @@ const USER: &str = "person-7";
 const SECRET_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
 struct Server(Child);
-
-struct TmuxSession(String);
-
-impl TmuxSession {
-    /// Reads the pane until it shows `text`, or fails with what it shows.
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let screen = tmux(&["capture-pane", "-p", "-t", &self.0]);
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the console never showed {text:?}:\n{screen}"
-            );
-            sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for TmuxSession {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .output();
-    }
-}
-
-fn tmux(args: &[&str]) -> String {
-    let output = run(Command::new("tmux").args(args));
-    assert!(
-        output.status.success(),
-        "tmux {args:?}: {}",
-        stderr(&output)
-    );
-    stdout(&output)
-}
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -182,41 +144,22 @@ fn a_blocked_device_is_seen_and_lifted_by_support_then_the_citizen_logs_in() {
 
     // The agent's full-screen console, under tmux, shows the block from the running service.
     let log = dir.path().join("outcomes.log");
-    let session = TmuxSession(format!("kode-console-{}", std::process::id()));
     let command = format!(
         "env KODE_ADMIN_TOKEN={TOKEN} TERM=xterm-256color {} console --service {url} --log {}",
         console.display(),
         log.display()
     );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session.0,
-        "-x",
-        "140",
-        "-y",
-        "45",
-        &command,
-    ]);
-    session.wait_for("Command (help, quit)");
-    tmux(&[
-        "send-keys",
-        "-t",
-        &session.0,
-        "-l",
-        &format!("device {SERIAL}"),
-    ]);
-    tmux(&["send-keys", "-t", &session.0, "Enter"]);
-    let screen = session.wait_for("BLOCKED until");
+    let tmux = Tmux::start("kode-console", 140, 45, &command);
+    tmux.wait_for("Command (help, quit)", Duration::from_secs(20));
+    tmux.type_line(&format!("device {SERIAL}"));
+    let screen = tmux.wait_for("BLOCKED until", Duration::from_secs(20));
     assert!(screen.contains("blocks since last"), "{screen}");
     assert!(screen.contains("activation state: active"), "{screen}");
     assert!(
         !screen.contains(SECRET_B32),
         "the console must never show the secret"
     );
-    tmux(&["send-keys", "-t", &session.0, "-l", "quit"]);
-    tmux(&["send-keys", "-t", &session.0, "Enter"]);
+    tmux.type_line("quit");
 
     // The agent looks the device up in the plain-text console, sees the block, and lifts it.
     let (ok, shown) = converse(
