@@ -576,9 +576,9 @@ async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
 }
 
 /// Counter updates per UPDATE statement (9 parameters each) and audit lines per INSERT
-/// (5 each): well under both databases' parameter limits.
-const UPDATES_PER_STATEMENT: usize = 100;
-const AUDITS_PER_STATEMENT: usize = 150;
+/// (5 each), powers of two: well under both databases' parameter limits.
+const UPDATES_PER_STATEMENT: usize = 128;
+const AUDITS_PER_STATEMENT: usize = 128;
 /// The group commit yields up to this many times to gather about this many writes.
 const GATHER_YIELDS: usize = 4;
 const GATHER_TARGET: usize = 64;
@@ -674,22 +674,12 @@ fn placeholder(backend: Backend, n: usize) -> String {
     }
 }
 
-/// Splits into chunks of `max`, then powers of two, so that only a few distinct
-/// statements are ever prepared (and they stay in the statement cache).
-fn fixed_chunks<T>(items: &[T], max: usize) -> Vec<&[T]> {
-    let mut chunks = Vec::new();
-    let mut rest = items;
-    while !rest.is_empty() {
-        let size = if rest.len() >= max {
-            max
-        } else {
-            1 << rest.len().ilog2()
-        };
-        let (chunk, tail) = rest.split_at(size);
-        chunks.push(chunk);
-        rest = tail;
-    }
-    chunks
+/// The rows a statement for `len` items is written with: the next power of two (at
+/// most `max`), the rest padded with NULL rows that match or insert nothing. So a batch
+/// needs one statement per `max` items, in one of a few shapes that stay in the statement
+/// cache.
+fn padded_rows(len: usize, max: usize) -> usize {
+    len.next_power_of_two().min(max)
 }
 
 async fn commit_batch(
@@ -711,13 +701,14 @@ async fn commit_batch(
         .collect();
     let mut tx = pool.begin().await?;
     let mut updated = std::collections::HashSet::new();
-    for chunk in fixed_chunks(&updates, UPDATES_PER_STATEMENT) {
-        let types = [
-            "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT",
-        ];
-        let rows: Vec<String> = (0..chunk.len())
+    const TYPES: [&str; 9] = [
+        "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT",
+    ];
+    for chunk in updates.chunks(UPDATES_PER_STATEMENT) {
+        let rows = padded_rows(chunk.len(), UPDATES_PER_STATEMENT);
+        let values: Vec<String> = (0..rows)
             .map(|i| {
-                let cells: Vec<String> = types
+                let cells: Vec<String> = TYPES
                     .iter()
                     .enumerate()
                     .map(|(k, ty)| format!("CAST({} AS {ty})", placeholder(backend, i * 9 + k + 1)))
@@ -732,11 +723,18 @@ async fn commit_batch(
              FROM (VALUES {}) AS v \
              WHERE devices.serial = v.column1 AND devices.version = v.column2 \
              RETURNING devices.serial",
-            rows.join(", ")
+            values.join(", ")
         );
         let mut query = sqlx::query(&sql);
         for (serial, version, counters) in chunk {
             query = bind_counters(query.bind(serial.as_str()).bind(*version), counters);
+        }
+        for _ in chunk.len()..rows {
+            // A NULL serial matches no device.
+            query = query.bind(None::<&str>);
+            for _ in 1..TYPES.len() {
+                query = query.bind(None::<i64>);
+            }
         }
         for row in query.fetch_all(&mut *tx).await? {
             updated.insert(row.try_get::<String, _>(0)?);
@@ -759,16 +757,23 @@ async fn commit_batch(
             }
         }
     }
-    for chunk in fixed_chunks(&audits, AUDITS_PER_STATEMENT) {
-        let rows: Vec<String> = (0..chunk.len())
+    for chunk in audits.chunks(AUDITS_PER_STATEMENT) {
+        let rows = padded_rows(chunk.len(), AUDITS_PER_STATEMENT);
+        let values: Vec<String> = (0..rows)
             .map(|i| {
-                let cells: Vec<String> = (1..=5).map(|k| placeholder(backend, i * 5 + k)).collect();
+                let cells: Vec<String> = ["BIGINT", "TEXT", "TEXT", "TEXT", "TEXT"]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, ty)| format!("CAST({} AS {ty})", placeholder(backend, i * 5 + k + 1)))
+                    .collect();
                 format!("({})", cells.join(", "))
             })
             .collect();
         let sql = format!(
-            "INSERT INTO audit (at, actor, action, subject, result) VALUES {}",
-            rows.join(", ")
+            "INSERT INTO audit (at, actor, action, subject, result) \
+             SELECT v.column1, v.column2, v.column3, v.column4, v.column5 \
+             FROM (VALUES {}) AS v WHERE v.column1 IS NOT NULL",
+            values.join(", ")
         );
         let mut query = sqlx::query(&sql);
         for audit in chunk {
@@ -778,6 +783,15 @@ async fn commit_batch(
                 .bind(audit.action.as_str())
                 .bind(audit.subject.as_str())
                 .bind(audit.result.as_str());
+        }
+        for _ in chunk.len()..rows {
+            // A NULL time marks a padding row, which is not inserted.
+            query = query
+                .bind(None::<i64>)
+                .bind(None::<&str>)
+                .bind(None::<&str>)
+                .bind(None::<&str>)
+                .bind(None::<&str>);
         }
         query.execute(&mut *tx).await?;
     }
@@ -863,13 +877,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn batches_split_into_few_statement_shapes() {
-        let items: Vec<u32> = (0..237).collect();
-        let sizes: Vec<usize> = fixed_chunks(&items, 100).iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, [100, 100, 32, 4, 1]);
-        let joined: Vec<u32> = fixed_chunks(&items, 100).concat();
-        assert_eq!(joined, items);
-        assert!(fixed_chunks::<u32>(&[], 100).is_empty());
+    fn batches_use_few_statement_shapes() {
+        let shapes: Vec<usize> = [1, 2, 3, 5, 64, 65, 100, 128]
+            .iter()
+            .map(|&n| padded_rows(n, 128))
+            .collect();
+        assert_eq!(shapes, [1, 2, 4, 8, 64, 128, 128, 128]);
         assert_eq!(placeholder(Backend::Sqlite, 7), "?");
         assert_eq!(placeholder(Backend::Postgres, 7), "$7");
     }
