@@ -340,9 +340,7 @@ impl Store {
                 return Ok(false);
             }
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        finish(tx, true, audit).await
     }
 
     pub async fn device(&self, serial: &str) -> Result<Option<Device>, StoreError> {
@@ -436,9 +434,7 @@ impl Store {
             .bind(serial)
             .execute(&mut *tx)
             .await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        finish(tx, true, audit).await
     }
 
     /// Issues (or replaces) the activation code for a serial.
@@ -510,13 +506,7 @@ impl Store {
         .bind(i64::from(attempts))
         .execute(&mut *tx)
         .await?;
-        if updated.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        finish(tx, updated.rows_affected() > 0, audit).await
     }
 
     /// Clears failures and any block (support's "unlock"). False (and no audit line) for
@@ -530,13 +520,7 @@ impl Store {
         .bind(serial)
         .execute(&mut *tx)
         .await?;
-        if updated.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        finish(tx, updated.rows_affected() > 0, audit).await
     }
 
     /// Records an action that changed nothing else (a refused request, a lookup), in the
@@ -839,6 +823,22 @@ fn bind_counters<'q>(
         .bind(i64::from(counters.blocks))
         .bind(counters.resync.map(to_i64))
         .bind(counters.last_used_ms)
+}
+
+/// Ends a conditional change: rolls back and answers false when it did not apply (another
+/// request changed the row first), else records the audit line, commits and answers true.
+async fn finish(
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    applied: bool,
+    audit: &AuditEntry,
+) -> Result<bool, StoreError> {
+    if !applied {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 async fn insert_audit(
