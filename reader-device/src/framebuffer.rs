@@ -517,25 +517,16 @@ impl DrawTarget for Framebuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::screen::{Notice, Status};
-    use speech::{Grouping, Lang};
+    use crate::screen::tests::screen;
+    use crate::screen::Notice;
+    use speech::Grouping;
 
     fn code_screen(grouping: Grouping) -> Screen {
         Screen {
-            view: View::Code {
-                digits: "482079".into(),
-            },
-            notice: None,
-            status: Status {
-                headphones: true,
-                speaker_on: false,
-                battery_percent: Some(80),
-                volume: 4,
-                silence: None,
-            },
-            lang: Lang::Da,
             grouping,
-            invert: false,
+            ..screen(View::Code {
+                digits: "482079".into(),
+            })
         }
     }
 

@@ -275,10 +275,11 @@ impl Screen {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn screen(view: View) -> Screen {
+    /// A screen with a typical status bar (headphones in, 80 %, volume 4), in Danish.
+    pub(crate) fn screen(view: View) -> Screen {
         Screen {
             view,
             notice: None,

@@ -15,6 +15,11 @@ fn totp() -> Totp {
     Totp::mitid(&secret())
 }
 
+/// RFC 4226's generator: counters 0, 1, 2 give 755224, 287082, 359152.
+fn hotp() -> Hotp {
+    Hotp::new(&secret(), Algorithm::Sha1, Digits::SIX)
+}
+
 /// A device with a simulated clock, recording effects.
 struct Rig {
     device: Device,
@@ -24,6 +29,17 @@ struct Rig {
 impl Rig {
     fn totp() -> Rig {
         Rig::with(Some(Token::Totp(totp())), Record::default())
+    }
+
+    /// An HOTP device whose next counter is 0.
+    fn hotp() -> Rig {
+        Rig::with(
+            Some(Token::Hotp(hotp())),
+            Record {
+                hotp_next: Some(0),
+                ..Record::default()
+            },
+        )
     }
 
     fn with(token: Option<Token>, record: Record) -> Rig {
@@ -379,17 +395,7 @@ fn code_expired_waits_until_the_code_has_been_said() {
 
 #[test]
 fn hotp_codes_clear_after_the_timeout() {
-    let mut rig = Rig::with(
-        Some(Token::Hotp(Hotp::new(
-            &secret(),
-            Algorithm::Sha1,
-            Digits::SIX,
-        ))),
-        Record {
-            hotp_next: Some(0),
-            ..Record::default()
-        },
-    );
+    let mut rig = Rig::hotp();
     rig.send(Event::Headphones(true));
     rig.on();
     let effects = rig.press(Key::D1);
@@ -436,17 +442,7 @@ fn a_clock_from_before_2024_blocks_codes() {
 
 #[test]
 fn hotp_devices_do_not_need_the_clock() {
-    let mut rig = Rig::with(
-        Some(Token::Hotp(Hotp::new(
-            &secret(),
-            Algorithm::Sha1,
-            Digits::SIX,
-        ))),
-        Record {
-            hotp_next: Some(0),
-            ..Record::default()
-        },
-    );
+    let mut rig = Rig::hotp();
     rig.now.unix_ms = 946_684_800_000;
     rig.send(Event::Headphones(true));
     assert_eq!(ids(&rig.on()), ["ready"]);
@@ -663,7 +659,7 @@ proptest! {
         hotp in any::<bool>(),
     ) {
         let token = if hotp {
-            Token::Hotp(Hotp::new(&secret(), Algorithm::Sha1, Digits::SIX))
+            Token::Hotp(self::hotp())
         } else {
             Token::Totp(totp())
         };
