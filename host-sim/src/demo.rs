@@ -23,8 +23,14 @@ const ACTIVATED_AGO: Duration = Duration::from_secs(35);
 
 /// Prints the device's log entries made since `from` as `device:` lines.
 fn print_device(sim: &Simulator, from: usize) -> usize {
-    let log = sim.log();
-    for entry in &log[from..] {
+    sim.with_log(|log| {
+        print_entries(&log[from..]);
+        log.len()
+    })
+}
+
+fn print_entries(entries: &[Entry]) {
+    for entry in entries {
         match entry {
             Entry::Screen { screen, .. } if !screen.is_empty() => {
                 println!(
@@ -45,7 +51,6 @@ fn print_device(sim: &Simulator, from: usize) -> usize {
             Entry::Screen { .. } => {}
         }
     }
-    log.len()
 }
 
 /// Switches the device on and asks it for a code; returns the digits it spoke.
@@ -107,7 +112,7 @@ async fn prepare(
         "service: device {} activated for user {} with the code it spoke",
         world.serial, world.user
     );
-    let off = sim.log_len();
+    let off = sim.with_log(<[Entry]>::len);
     sim.hold(Key::Function, Duration::from_millis(2_500));
     print_device(&sim, off);
     sim.wait(Duration::from_millis(now_ms.saturating_sub(sim.unix_ms())));
@@ -131,7 +136,7 @@ pub async fn run(audio: Option<AudioMode>, headless: bool, now_ms: u64) -> Resul
         "demo: {} s later, the citizen logs in",
         ACTIVATED_AGO.as_secs()
     );
-    let mut seen = sim.log_len();
+    let mut seen = sim.with_log(<[Entry]>::len);
     let heard = get_code(&mut sim, &mut seen)?;
     println!(
         "host: user {} types the code they heard: {heard}",

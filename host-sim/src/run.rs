@@ -79,18 +79,20 @@ pub fn run(
                 present,
                 channel,
             } => {
-                let log = sim.log();
-                let said: Vec<(&str, &str)> = log[said_from..]
-                    .iter()
-                    .filter_map(|entry| match entry {
-                        Entry::Say { say, channel, .. } => Some((say.as_str(), *channel)),
-                        _ => None,
-                    })
-                    .collect();
+                let (said, len): (Vec<(String, &str)>, usize) = sim.with_log(|log| {
+                    let said = log[said_from..]
+                        .iter()
+                        .filter_map(|entry| match entry {
+                            Entry::Say { say, channel, .. } => Some((say.clone(), *channel)),
+                            _ => None,
+                        })
+                        .collect();
+                    (said, log.len())
+                });
                 let matches = said.iter().any(|(words, on)| {
                     words.contains(text.as_str()) && channel.is_none_or(|c| channel_name(c) == *on)
                 });
-                said_from = log.len();
+                said_from = len;
                 if matches != *present {
                     let place = channel
                         .map(|c| format!(" on the {}", channel_name(c)))
@@ -115,11 +117,10 @@ pub fn run(
                 }
             }
         }
-        let log = sim.log();
-        for entry in &log[emitted..] {
-            emit(entry);
-        }
-        emitted = log.len();
+        emitted = sim.with_log(|log| {
+            log[emitted..].iter().for_each(&mut *emit);
+            log.len()
+        });
     }
     Ok(())
 }

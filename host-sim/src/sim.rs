@@ -239,14 +239,9 @@ impl Simulator {
         self.runtime.as_ref().map(Runtime::framebuffer)
     }
 
-    /// Every effect so far, in order.
-    pub fn log(&self) -> Vec<Entry> {
-        lock(&self.log).clone()
-    }
-
-    /// How many entries the log has.
-    pub fn log_len(&self) -> usize {
-        lock(&self.log).len()
+    /// Reads every effect so far, in order, without copying the log.
+    pub fn with_log<R>(&self, read: impl FnOnce(&[Entry]) -> R) -> R {
+        read(&lock(&self.log))
     }
 
     pub fn is_powered(&self) -> bool {

@@ -189,14 +189,15 @@ fn draw(frame: &mut Frame, app: &mut App) {
             Style::default().fg(Color::Yellow),
         ));
     }
-    for entry in app
-        .sim
-        .log()
-        .iter()
-        .rev()
-        .filter(|e| matches!(e, Entry::Say { .. }))
-        .take(5)
-    {
+    let recent: Vec<Entry> = app.sim.with_log(|log| {
+        log.iter()
+            .rev()
+            .filter(|e| matches!(e, Entry::Say { .. }))
+            .take(5)
+            .cloned()
+            .collect()
+    });
+    for entry in &recent {
         if let Entry::Say {
             t_ms, say, channel, ..
         } = entry
@@ -285,9 +286,11 @@ fn draw_panel(frame: &mut Frame, app: &mut App, area: Rect) {
 
 impl App {
     fn sim_problem(&self) -> Option<String> {
-        self.sim.log().iter().rev().find_map(|entry| match entry {
-            Entry::Silent { silent, .. } => Some(silent.clone()),
-            _ => None,
+        self.sim.with_log(|log| {
+            log.iter().rev().find_map(|entry| match entry {
+                Entry::Silent { silent, .. } => Some(silent.clone()),
+                _ => None,
+            })
         })
     }
 }
