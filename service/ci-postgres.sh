@@ -7,7 +7,10 @@ set -euo pipefail
 
 ROLE=kode
 PASSWORD=kode
-DATABASE=kode_test
+# KODE_PG_DATABASE picks another database; KODE_PG_FRESH=1 drops and recreates it (the
+# benchmark starts from an empty database each run).
+DATABASE=${KODE_PG_DATABASE:-kode_test}
+FRESH=${KODE_PG_FRESH:-0}
 
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
@@ -32,6 +35,9 @@ pg_isready -h 127.0.0.1 -p "$PORT" >&2
 as_postgres() { su postgres -c "psql -p $PORT -v ON_ERROR_STOP=1 -tAc \"$1\""; }
 if [ "$(as_postgres "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'")" != 1 ]; then
     as_postgres "CREATE ROLE $ROLE LOGIN PASSWORD '$PASSWORD'" >&2
+fi
+if [ "$FRESH" = 1 ]; then
+    as_postgres "DROP DATABASE IF EXISTS $DATABASE" >&2
 fi
 if [ "$(as_postgres "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'")" != 1 ]; then
     as_postgres "CREATE DATABASE $DATABASE OWNER $ROLE" >&2

@@ -121,6 +121,8 @@ struct Phase {
     latencies_us: Vec<u64>,
     /// From the moment the request was actually sent: the service's own latency.
     sent_latencies_us: Vec<u64>,
+    /// How late each request was sent after it was due (the driver's own delay).
+    lateness_us: Vec<u64>,
 }
 
 impl Phase {
@@ -138,7 +140,9 @@ impl Phase {
     }
 }
 
-/// Runs `workers` loops for `seconds`; with `rate`, requests follow a fixed schedule.
+/// Runs `workers` loops for `seconds`. Closed loop without `rate`; with it, request `k`
+/// is due at `k / rate`, released by a pacer thread (finer than tokio's 1 ms timer, whose
+/// rounding would add up to a millisecond of the driver's own delay to every request).
 async fn phase(
     target: &Target,
     workers: usize,
@@ -148,28 +152,54 @@ async fn phase(
 ) -> Phase {
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(seconds);
+    let total = match rate {
+        Some(rate) => ((seconds * rate) as u64).min(max),
+        None => max,
+    };
+    let due = Arc::new(tokio::sync::Semaphore::new(0));
+    if let Some(rate) = rate {
+        let due = due.clone();
+        std::thread::spawn(move || {
+            let mut released = 0;
+            while released < total {
+                let elapsed = start.elapsed().as_secs_f64();
+                let now_due = ((elapsed * rate) as u64 + 1).min(total);
+                if now_due > released {
+                    due.add_permits((now_due - released) as usize);
+                    released = now_due;
+                }
+                std::thread::sleep(Duration::from_micros(100));
+            }
+        });
+    }
     let issued = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..workers {
         let target = target.clone();
         let issued = issued.clone();
+        let due = due.clone();
         tasks.push(tokio::spawn(async move {
             let (mut accepted, mut errors) = (0u64, 0u64);
-            let (mut latencies, mut sent_latencies) = (Vec::new(), Vec::new());
+            let (mut latencies, mut sent_latencies, mut lateness) =
+                (Vec::new(), Vec::new(), Vec::new());
             loop {
                 let k = issued.fetch_add(1, Ordering::Relaxed);
-                if k >= max {
+                if k >= total {
                     break;
                 }
                 let scheduled = match rate {
-                    Some(rate) => start + Duration::from_secs_f64(k as f64 / rate),
+                    Some(rate) => {
+                        match due.acquire().await {
+                            Ok(permit) => permit.forget(),
+                            Err(_) => break,
+                        }
+                        start + Duration::from_secs_f64(k as f64 / rate)
+                    }
+                    None if Instant::now() >= deadline => break,
                     None => Instant::now(),
                 };
-                if scheduled >= deadline || Instant::now() >= deadline {
-                    break;
-                }
-                tokio::time::sleep_until(scheduled.into()).await;
                 let sent = Instant::now();
+                lateness.push(sent.saturating_duration_since(scheduled).as_micros() as u64);
                 match target.validate().await {
                     Ok(true) => accepted += 1,
                     Ok(false) => {}
@@ -183,7 +213,7 @@ async fn phase(
                 latencies.push(scheduled.elapsed().as_micros() as u64);
                 sent_latencies.push(sent.elapsed().as_micros() as u64);
             }
-            (accepted, errors, latencies, sent_latencies)
+            (accepted, errors, latencies, sent_latencies, lateness)
         }));
     }
     let mut result = Phase {
@@ -193,14 +223,16 @@ async fn phase(
         elapsed: 0.0,
         latencies_us: Vec::new(),
         sent_latencies_us: Vec::new(),
+        lateness_us: Vec::new(),
     };
     for task in tasks {
-        let (accepted, errors, latencies, sent) = task.await.expect("worker panicked");
+        let (accepted, errors, latencies, sent, late) = task.await.expect("worker panicked");
         result.accepted += accepted;
         result.errors += errors;
         result.requests += latencies.len() as u64;
         result.latencies_us.extend(latencies);
         result.sent_latencies_us.extend(sent);
+        result.lateness_us.extend(late);
     }
     result.elapsed = start.elapsed().as_secs_f64();
     result
@@ -329,6 +361,7 @@ async fn main() -> Result<()> {
                 "p50_ms": Phase::percentile_ms(&mut result.latencies_us, 0.50),
                 "p99_ms": Phase::percentile_ms(&mut result.latencies_us, 0.99),
                 "p99_from_send_ms": Phase::percentile_ms(&mut result.sent_latencies_us, 0.99),
+                "p99_send_late_ms": Phase::percentile_ms(&mut result.lateness_us, 0.99),
             })
         );
     }

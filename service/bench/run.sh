@@ -6,7 +6,8 @@
 #
 #   bash service/bench/run.sh            # DEVICES=10000 PHASE_SECONDS=10 by default
 #
-# PostgreSQL comes from KODE_TEST_POSTGRES_URL, or service/ci-postgres.sh (as root).
+# PostgreSQL comes from KODE_BENCH_POSTGRES_URL, or else service/ci-postgres.sh (as root)
+# makes a fresh database `kode_bench` for the run, as SQLite gets a fresh file.
 set -euo pipefail
 
 SERVICE_DIR=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,7 +33,7 @@ echo "== our service, SQLite" >&2
     --concurrency "$CONCURRENCY" --label kode-sqlite | tee -a "$RESULTS"
 
 echo "== our service, PostgreSQL" >&2
-PG_URL=${KODE_TEST_POSTGRES_URL:-$(bash "$SERVICE_DIR/ci-postgres.sh")}
+PG_URL=${KODE_BENCH_POSTGRES_URL:-$(KODE_PG_DATABASE=kode_bench KODE_PG_FRESH=1 bash "$SERVICE_DIR/ci-postgres.sh")}
 "$BENCH" --db "$PG_URL" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
     --concurrency "$CONCURRENCY" --label kode-postgres | tee -a "$RESULTS"
 
