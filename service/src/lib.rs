@@ -34,6 +34,7 @@
 
 pub mod clock;
 pub mod crypto;
+mod group_commit;
 pub mod http;
 pub mod import;
 pub mod local;

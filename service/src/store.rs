@@ -3,21 +3,20 @@
 //! conditional UPDATE on its `version`, so concurrent requests — in one process or in
 //! many — cannot both win; there is no process-local lock.
 //!
-//! Validations are group-committed: their counter updates and audit lines queue for a
-//! writer task that commits them in batches, one fsync per batch, and each request is
-//! answered only after the batch holding its change has committed.
+//! Validations are group-committed ([`crate::group_commit`]): their counter updates and
+//! audit lines queue for a writer that commits them in batches, one fsync per batch, and
+//! each request is answered only after the batch holding its change has committed.
 
-use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
-use sqlx::pool::PoolConnection;
 use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::group_commit::{self, Pending, Write};
 use crate::policy::{Channel, Counters};
 
 /// A failure of the database itself (as opposed to a refused request).
@@ -33,6 +32,8 @@ pub enum StoreError {
     WriterGone,
     #[error("starting the store's writer: {0}")]
     Writer(std::io::Error),
+    #[error("database (SQLite writer): {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("database row for {serial}: {problem}")]
     Corrupt { serial: String, problem: String },
 }
@@ -172,28 +173,6 @@ const DEVICE_COLUMNS: &str = "serial, kind, algorithm, digits, period, secret, n
     drift, failures, blocked_until, blocks, resync, last_used, user_id, state, version, \
     imported_at, activated_at";
 
-/// Most writes committed in one transaction.
-const MAX_BATCH: usize = 1024;
-
-/// A change waiting for the group commit.
-enum Write {
-    /// A conditional counter update plus its audit line.
-    Counters {
-        serial: String,
-        version: i64,
-        counters: Counters,
-        audit: AuditEntry,
-    },
-    /// An audit line alone.
-    Audit(AuditEntry),
-}
-
-struct Pending {
-    write: Write,
-    /// True when the write took effect (a counter update can lose to a concurrent one).
-    reply: oneshot::Sender<Result<bool, StoreError>>,
-}
-
 /// The database: a pool, which dialect it speaks, and the queue to the group commit.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -234,9 +213,9 @@ impl Store {
         };
         let pool = connect(&url, backend, 4).await?;
         migrate(&pool, backend).await?;
-        let (writes, queue) = mpsc::channel(4 * MAX_BATCH);
+        let (writes, queue) = mpsc::channel(4 * group_commit::MAX_BATCH);
         let commits = Arc::new(CommitStats::default());
-        spawn_group_commit(url, backend, queue, commits.clone()).await?;
+        group_commit::spawn(&url, backend, queue, commits.clone()).await?;
         Ok(Store {
             pool,
             backend,
@@ -533,22 +512,13 @@ async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Writes per batch statement. Each statement is written for a power of two of rows (1,
-/// 2, 4 … this many), the rest padded with rows that match and insert nothing, so a few
-/// shapes stay in the statement cache; 14 parameters a row stay well under both
-/// databases' limits.
-const ROWS_PER_STATEMENT: usize = 128;
-/// The group commit yields up to this many times to gather about this many writes.
-const GATHER_YIELDS: usize = 4;
-const GATHER_TARGET: usize = 64;
-/// Group-commit writers on PostgreSQL (measured: 1, 2, 3, 4, 6; 3 gave the highest peak).
-const POSTGRES_WRITERS: usize = 3;
-/// A batch that fails with a transient error (deadlock, serialization) is tried again.
-const BATCH_ATTEMPTS: usize = 3;
-
 /// A pool of at most `connections` to `url`; SQLite connections in WAL mode with a full
 /// fsync on every commit.
-async fn connect(url: &str, backend: Backend, connections: u32) -> Result<AnyPool, StoreError> {
+pub(crate) async fn connect(
+    url: &str,
+    backend: Backend,
+    connections: u32,
+) -> Result<AnyPool, StoreError> {
     let failed = |source| StoreError::Url {
         url: url.to_owned(),
         source,
@@ -575,417 +545,6 @@ async fn connect(url: &str, backend: Backend, connections: u32) -> Result<AnyPoo
         .connect_with(AnyConnectOptions::from_str(url).map_err(failed)?)
         .await
         .map_err(failed)
-}
-
-/// Starts the group commit on a thread of its own, with its own connections: its round
-/// trips to the database then never wait for a turn behind request handling. It ends
-/// when the last [`Store`] clone (the last sender) is dropped.
-///
-/// SQLite takes one writer at a time. PostgreSQL commits overlapping transactions (and
-/// flushes its WAL for them together), so several writers send batches while earlier
-/// ones wait for their fsync; overlapping batches are like those of replicas: a device
-/// changed by one fails the other's version check (re-read and retried), and a deadlock
-/// between them is retried.
-async fn spawn_group_commit(
-    url: String,
-    backend: Backend,
-    queue: mpsc::Receiver<Pending>,
-    stats: Arc<CommitStats>,
-) -> Result<(), StoreError> {
-    let writers = match backend {
-        Backend::Sqlite => 1,
-        Backend::Postgres => POSTGRES_WRITERS,
-    };
-    let (started, ready) = oneshot::channel();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(StoreError::Writer)?;
-    std::thread::Builder::new()
-        .name("group-commit".to_owned())
-        .spawn(move || {
-            runtime.block_on(async move {
-                // SQLite: one more connection, for the checkpoints.
-                let pool = match connect(&url, backend, writers as u32 + 1).await {
-                    Ok(pool) => pool,
-                    Err(error) => {
-                        let _ = started.send(Err(error));
-                        return;
-                    }
-                };
-                let _ = started.send(Ok(()));
-                let queue = Arc::new(tokio::sync::Mutex::new(queue));
-                let tasks: Vec<_> = (0..writers)
-                    .map(|_| {
-                        tokio::spawn(group_commit(
-                            pool.clone(),
-                            backend,
-                            queue.clone(),
-                            stats.clone(),
-                        ))
-                    })
-                    .collect();
-                let checkpoints =
-                    (backend == Backend::Sqlite).then(|| tokio::spawn(checkpoints(pool.clone())));
-                for task in tasks {
-                    let _ = task.await;
-                }
-                if let Some(checkpoints) = checkpoints {
-                    checkpoints.abort();
-                }
-                pool.close().await;
-            })
-        })
-        .map_err(StoreError::Writer)?;
-    ready.await.map_err(|_| StoreError::WriterGone)?
-}
-
-/// How often SQLite's write-ahead log is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-
-/// Copies SQLite's write-ahead log back into the database on its own connection, so that
-/// a commit never waits for that copy (and its fsync); PASSIVE never blocks the writer.
-async fn checkpoints(pool: AnyPool) {
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-    loop {
-        tick.tick().await;
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
-        {
-            tracing::warn!(%error, "WAL checkpoint failed");
-        }
-    }
-}
-
-/// A writer task: takes whatever is queued (up to [`MAX_BATCH`], holding the queue only
-/// while it gathers), commits it, then answers each request. A second update of the same
-/// device waits for this writer's next batch, so each batch touches a device once.
-///
-/// On SQLite the batch is one transaction of two statements. On PostgreSQL each
-/// statement of up to [`ROWS_PER_STATEMENT`] writes is its own transaction (one round
-/// trip, no BEGIN or COMMIT), and its requests are answered as soon as it has committed.
-async fn group_commit(
-    pool: AnyPool,
-    backend: Backend,
-    queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Pending>>>,
-    stats: Arc<CommitStats>,
-) {
-    let unit = match backend {
-        Backend::Sqlite => MAX_BATCH,
-        Backend::Postgres => ROWS_PER_STATEMENT,
-    };
-    let mut carried: Vec<Pending> = Vec::new();
-    let mut connection = None;
-    loop {
-        let mut batch: Vec<Pending> = Vec::new();
-        let mut serials = std::collections::HashSet::new();
-        let mut next_carry = Vec::new();
-        let mut take = |pending: Pending, batch: &mut Vec<Pending>| match &pending.write {
-            Write::Counters { serial, .. } if !serials.insert(serial.clone()) => {
-                next_carry.push(pending)
-            }
-            _ => batch.push(pending),
-        };
-        for pending in carried.drain(..) {
-            take(pending, &mut batch);
-        }
-        // A writer with carried writes never waits for the queue (another writer may be
-        // holding it while it waits for new writes).
-        let queue = if batch.is_empty() {
-            Some(queue.lock().await)
-        } else {
-            queue.try_lock().ok()
-        };
-        if let Some(mut queue) = queue {
-            if batch.is_empty() {
-                match queue.recv().await {
-                    Some(first) => take(first, &mut batch),
-                    None => return,
-                }
-            }
-            // Under load, let the request tasks that are ready run first (a yield costs
-            // microseconds when nothing else is ready), so that a transaction carries many
-            // writes: the per-transaction cost, not the per-write cost, dominates.
-            for round in 0..=GATHER_YIELDS {
-                while batch.len() < MAX_BATCH {
-                    match queue.try_recv() {
-                        Ok(next) => take(next, &mut batch),
-                        Err(_) => break,
-                    }
-                }
-                if round == GATHER_YIELDS || batch.len() >= GATHER_TARGET {
-                    break;
-                }
-                tokio::task::yield_now().await;
-            }
-        }
-        carried = next_carry;
-        while !batch.is_empty() {
-            let rest = batch.split_off(unit.min(batch.len()));
-            let writes = std::mem::replace(&mut batch, rest);
-            commit_unit(&pool, &mut connection, backend, writes, &stats).await;
-        }
-    }
-}
-
-/// Commits writes that stand or fall together (retrying a transient failure), then
-/// answers their requests.
-///
-/// The writer keeps its connection from one batch to the next (no pool check-out per
-/// batch); after an error it takes a fresh one.
-async fn commit_unit(
-    pool: &AnyPool,
-    connection: &mut Option<PoolConnection<sqlx::Any>>,
-    backend: Backend,
-    writes: Vec<Pending>,
-    stats: &CommitStats,
-) {
-    let mut attempt = async || {
-        let conn = match connection {
-            Some(conn) => conn,
-            None => connection.insert(pool.acquire().await?),
-        };
-        let outcome = commit_writes(conn, backend, &writes).await;
-        if outcome.is_err() {
-            *connection = None;
-        }
-        outcome
-    };
-    let mut outcome = attempt().await;
-    for _ in 1..BATCH_ATTEMPTS {
-        match &outcome {
-            Err(sqlx::Error::Database(e)) if is_transient(e.code().as_deref()) => {
-                outcome = attempt().await;
-            }
-            _ => break,
-        }
-    }
-    match outcome {
-        Ok(applied) => {
-            stats.transactions.fetch_add(1, Ordering::Relaxed);
-            stats
-                .writes
-                .fetch_add(writes.len() as u64, Ordering::Relaxed);
-            for (pending, applied) in writes.into_iter().zip(applied) {
-                let _ = pending.reply.send(Ok(applied));
-            }
-        }
-        Err(error) => {
-            tracing::error!(%error, size = writes.len(), "group commit failed");
-            let message = error.to_string();
-            for pending in writes {
-                let _ = pending.reply.send(Err(StoreError::Batch(message.clone())));
-            }
-        }
-    }
-}
-
-/// PostgreSQL's deadlock and serialization failures; SQLite's busy and locked.
-fn is_transient(code: Option<&str>) -> bool {
-    matches!(code, Some("40P01" | "40001" | "5" | "6" | "517"))
-}
-
-/// The rows a statement for `len` writes is written with: the next power of two, at
-/// most [`ROWS_PER_STATEMENT`].
-fn padded_rows(len: usize) -> usize {
-    len.next_power_of_two().min(ROWS_PER_STATEMENT)
-}
-
-/// The columns of a batch row: a counter update (`serial` … `last_used`, guarded by
-/// `version`) with its audit line (`at` … `result`). An audit line alone has a NULL
-/// serial; a padding row is all NULL.
-const ROW_COLUMNS: [(&str, &str); 14] = [
-    ("serial", "TEXT"),
-    ("version", "BIGINT"),
-    ("next_counter", "BIGINT"),
-    ("drift", "BIGINT"),
-    ("failures", "BIGINT"),
-    ("blocked_until", "BIGINT"),
-    ("blocks", "BIGINT"),
-    ("resync", "BIGINT"),
-    ("last_used", "BIGINT"),
-    ("at", "BIGINT"),
-    ("actor", "TEXT"),
-    ("action", "TEXT"),
-    ("subject", "TEXT"),
-    ("result", "TEXT"),
-];
-
-/// The batch statements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Statement {
-    /// PostgreSQL: the conditional updates and the audit lines of those that applied (and
-    /// of the lone audit lines) in one statement, returning the serials updated.
-    Postgres,
-    /// SQLite (no data-modifying WITH): the conditional updates, returning the serials
-    /// updated …
-    SqliteUpdate,
-    /// … then the audit lines, with the rows of updates that did not apply as padding.
-    SqliteAudit,
-}
-
-const SET_COUNTERS: &str = "UPDATE devices SET next_counter = v.next_counter, \
-    drift = v.drift, failures = v.failures, blocked_until = v.blocked_until, \
-    blocks = v.blocks, resync = v.resync, last_used = v.last_used, \
-    version = devices.version + 1 FROM v \
-    WHERE devices.serial = v.serial AND devices.version = v.version";
-const INSERT_AUDIT: &str = "INSERT INTO audit (at, actor, action, subject, result) \
-    SELECT v.at, v.actor, v.action, v.subject, v.result FROM v WHERE v.at IS NOT NULL";
-
-/// The text of `statement` for `rows` rows, built once per shape (there are few).
-fn statement_sql(statement: Statement, rows: usize) -> &'static str {
-    type Cache = HashMap<(Statement, usize), &'static str>;
-    static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
-    let mut cache = CACHE
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    cache.entry((statement, rows)).or_insert_with(|| {
-        let names: Vec<&str> = ROW_COLUMNS.iter().map(|(name, _)| *name).collect();
-        let values: Vec<String> = (0..rows)
-            .map(|i| {
-                let cells: Vec<String> = ROW_COLUMNS
-                    .iter()
-                    .enumerate()
-                    .map(|(k, (_, ty))| {
-                        let n = i * ROW_COLUMNS.len() + k + 1;
-                        match statement {
-                            Statement::Postgres => format!("CAST(${n} AS {ty})"),
-                            _ => format!("CAST(? AS {ty})"),
-                        }
-                    })
-                    .collect();
-                format!("({})", cells.join(", "))
-            })
-            .collect();
-        let with = format!(
-            "WITH v ({}) AS (VALUES {})",
-            names.join(", "),
-            values.join(", ")
-        );
-        let sql = match statement {
-            Statement::Postgres => format!(
-                "{with}, u AS ({SET_COUNTERS} RETURNING devices.serial), \
-                 a AS ({INSERT_AUDIT} AND (v.serial IS NULL OR v.serial IN \
-                 (SELECT serial FROM u))) SELECT serial FROM u"
-            ),
-            Statement::SqliteUpdate => format!("{with} {SET_COUNTERS} RETURNING devices.serial"),
-            Statement::SqliteAudit => format!("{with} {INSERT_AUDIT}"),
-        };
-        // Bounded: one string per statement and power of two up to ROWS_PER_STATEMENT.
-        Box::leak(sql.into_boxed_str())
-    })
-}
-
-/// `statement` over `writes` (at most [`ROWS_PER_STATEMENT`]); `skip(i)` turns the `i`th
-/// write into padding.
-fn batch_query<'q>(
-    statement: Statement,
-    writes: &'q [Pending],
-    skip: impl Fn(usize) -> bool,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    let rows = padded_rows(writes.len());
-    let mut query = sqlx::query(statement_sql(statement, rows));
-    for (i, pending) in writes.iter().enumerate() {
-        let audit = match (&pending.write, skip(i)) {
-            (_, true) => None,
-            (
-                Write::Counters {
-                    serial,
-                    version,
-                    counters,
-                    audit,
-                },
-                false,
-            ) => {
-                query = bind_counters(query.bind(serial.as_str()).bind(*version), counters);
-                Some(audit)
-            }
-            (Write::Audit(audit), false) => {
-                query = query.bind(None::<&str>);
-                for _ in 0..8 {
-                    query = query.bind(None::<i64>);
-                }
-                Some(audit)
-            }
-        };
-        query = match audit {
-            Some(audit) => query
-                .bind(audit.at_ms)
-                .bind(audit.actor.as_str())
-                .bind(audit.action.as_str())
-                .bind(audit.subject.as_str())
-                .bind(audit.result.as_str()),
-            None => padding(query, 1),
-        };
-    }
-    padding(query, rows - writes.len())
-}
-
-/// Binds `rows` all-NULL rows.
-fn padding<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    rows: usize,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    for _ in 0..rows {
-        for (_, ty) in ROW_COLUMNS {
-            query = match ty {
-                "TEXT" => query.bind(None::<&str>),
-                _ => query.bind(None::<i64>),
-            };
-        }
-    }
-    query
-}
-
-/// Commits `writes` and tells which took effect (a counter update whose device changed
-/// since it was read does not). On PostgreSQL `writes` is one statement's worth (at most
-/// [`ROWS_PER_STATEMENT`]).
-async fn commit_writes(
-    conn: &mut sqlx::AnyConnection,
-    backend: Backend,
-    writes: &[Pending],
-) -> Result<Vec<bool>, sqlx::Error> {
-    let applied = |updated: std::collections::HashSet<String>| -> Vec<bool> {
-        writes
-            .iter()
-            .map(|pending| match &pending.write {
-                Write::Counters { serial, .. } => updated.contains(serial),
-                Write::Audit(_) => true,
-            })
-            .collect()
-    };
-    let serials = |rows: Vec<AnyRow>| -> Result<_, sqlx::Error> {
-        rows.iter().map(|row| row.try_get::<String, _>(0)).collect()
-    };
-    match backend {
-        Backend::Postgres => {
-            let rows = batch_query(Statement::Postgres, writes, |_| false)
-                .fetch_all(&mut *conn)
-                .await?;
-            Ok(applied(serials(rows)?))
-        }
-        Backend::Sqlite => {
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            let mut updated = std::collections::HashSet::new();
-            for chunk in writes.chunks(ROWS_PER_STATEMENT) {
-                let rows = batch_query(Statement::SqliteUpdate, chunk, |_| false)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                updated.extend(serials(rows)?);
-            }
-            let applied = applied(updated);
-            for (k, chunk) in writes.chunks(ROWS_PER_STATEMENT).enumerate() {
-                let offset = k * ROWS_PER_STATEMENT;
-                batch_query(Statement::SqliteAudit, chunk, |i| !applied[offset + i])
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(applied)
-        }
-    }
 }
 
 fn bind_counters<'q>(
@@ -1075,32 +634,4 @@ fn device_from_row(row: &AnyRow) -> Result<Device, StoreError> {
         activated_at_ms: row.try_get("activated_at")?,
         serial,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn batches_use_few_statement_shapes() {
-        let shapes: Vec<usize> = [1, 2, 3, 5, 64, 65, 100, 128]
-            .iter()
-            .map(|&n| padded_rows(n))
-            .collect();
-        assert_eq!(shapes, [1, 2, 4, 8, 64, 128, 128, 128]);
-        let sql = statement_sql(Statement::Postgres, 2);
-        assert!(
-            sql.contains("CAST($28 AS TEXT)") && !sql.contains("$29"),
-            "{sql}"
-        );
-        assert!(!statement_sql(Statement::SqliteAudit, 4).contains('$'));
-    }
-
-    #[test]
-    fn transient_errors_are_retried_and_others_are_not() {
-        assert!(is_transient(Some("40P01")));
-        assert!(is_transient(Some("5")));
-        assert!(!is_transient(Some("23505")));
-        assert!(!is_transient(None));
-    }
 }
