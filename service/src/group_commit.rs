@@ -586,7 +586,10 @@ mod tests {
             subject: "c".into(),
             result: "d".into(),
         };
-        for cells in [row(Some(("s", 1, &counters)), Some(&audit)), row(None, None)] {
+        for cells in [
+            row(Some(("s", 1, &counters)), Some(&audit)),
+            row(None, None),
+        ] {
             for (cell, (name, ty)) in cells.iter().zip(ROW_COLUMNS) {
                 let text = matches!(cell, Cell::Text(_));
                 assert_eq!(text, ty == "TEXT", "{name}");

@@ -3,7 +3,7 @@
 //! conditional UPDATE on its `version`, so concurrent requests — in one process or in
 //! many — cannot both win; there is no process-local lock.
 //!
-//! Validations are group-committed ([`crate::group_commit`]): their counter updates and
+//! Validations are group-committed (module `group_commit`): their counter updates and
 //! audit lines queue for a writer that commits them in batches, one fsync per batch, and
 //! each request is answered only after the batch holding its change has committed.
 
