@@ -2,11 +2,12 @@
 //! batches on a thread of their own (one fsync per batch), and each request is answered
 //! only after the batch holding its change has committed.
 //!
-//! SQLite has one writer, synchronous (rusqlite) on that thread: one transaction of two
-//! prepared statements per batch, with no hop to another thread per statement; a second
-//! thread copies the write-ahead log back, never inside a commit. PostgreSQL has a few
-//! writers sharing the queue; each batch is one statement, its own transaction, one
-//! round trip.
+//! One writer per process. On SQLite it runs synchronously (rusqlite) on that thread:
+//! one transaction of two prepared statements per batch, with no hop to another thread
+//! per statement; a second thread copies the write-ahead log back, never inside a
+//! commit. On PostgreSQL each batch is one statement, its own transaction, one round
+//! trip. (Several PostgreSQL writers overlapping their batches were measured too: 2 and
+//! 3 gave a lower peak and a longer tail at half of it than 1, whose batches are bigger.)
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -30,8 +31,6 @@ pub(crate) const MAX_BATCH: usize = 1024;
 /// shapes stay in the statement caches; 14 parameters a row stay well under both
 /// databases' limits.
 const ROWS_PER_STATEMENT: usize = 128;
-/// Group-commit writers on PostgreSQL (measured: 1, 2, 3, 4, 6; 3 gave the highest peak).
-const POSTGRES_WRITERS: usize = 3;
 /// A batch that fails with a transient error (deadlock, serialization, busy) is tried
 /// again.
 const BATCH_ATTEMPTS: usize = 3;
@@ -59,12 +58,9 @@ pub(crate) struct Pending {
 
 /// Starts the group commit for the (migrated) database at `url` on a thread of its own:
 /// its work never waits for a turn behind request handling. It ends when the queue's
-/// last sender (the last `Store` clone) is dropped.
-///
-/// PostgreSQL commits overlapping transactions (and flushes its WAL for them together),
-/// so several writers send batches while earlier ones wait for their fsync. Overlapping
-/// batches are like those of replicas: a device changed by one fails the other's version
-/// check (re-read and retried), and a deadlock between them is retried.
+/// last sender (the last `Store` clone) is dropped. Replicas on one PostgreSQL each have
+/// their own writer: a device changed by one fails the other's version check (re-read
+/// and retried), and a deadlock between their batches is retried.
 pub(crate) async fn spawn(
     url: &str,
     backend: Backend,
@@ -81,21 +77,14 @@ pub(crate) async fn spawn(
         .name("group-commit".to_owned())
         .spawn(move || {
             runtime.block_on(async move {
-                let writers = match Writer::open(&url, backend).await {
-                    Ok(writers) => writers,
+                match Writer::open(&url, backend).await {
+                    Ok(writer) => {
+                        let _ = started.send(Ok(()));
+                        run(writer, queue, &stats).await;
+                    }
                     Err(error) => {
                         let _ = started.send(Err(error));
-                        return;
                     }
-                };
-                let _ = started.send(Ok(()));
-                let queue = Arc::new(tokio::sync::Mutex::new(queue));
-                let tasks: Vec<_> = writers
-                    .into_iter()
-                    .map(|writer| tokio::spawn(run(writer, queue.clone(), stats.clone())))
-                    .collect();
-                for task in tasks {
-                    let _ = task.await;
                 }
             })
         })
@@ -103,16 +92,12 @@ pub(crate) async fn spawn(
     ready.await.map_err(|_| StoreError::WriterGone)?
 }
 
-/// One writer: takes what is queued, commits it, answers each request; until the queue
-/// closes. A second update of the same device waits for this writer's next batch, so
-/// each batch touches a device once.
-async fn run(
-    mut writer: Writer,
-    queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Pending>>>,
-    stats: Arc<CommitStats>,
-) {
+/// The writer's loop: takes what is queued, commits it, answers each request; until the
+/// queue closes. A second update of the same device waits for the next batch, so each
+/// batch touches a device once.
+async fn run(mut writer: Writer, mut queue: mpsc::Receiver<Pending>, stats: &CommitStats) {
     let mut carried = Vec::new();
-    while let Some(mut batch) = gather(&queue, &mut carried).await {
+    while let Some(mut batch) = gather(&mut queue, &mut carried).await {
         while !batch.is_empty() {
             let rest = batch.split_off(writer.unit().min(batch.len()));
             let writes = std::mem::replace(&mut batch, rest);
@@ -123,7 +108,7 @@ async fn run(
                     _ => break,
                 }
             }
-            answer(writes, outcome, &stats);
+            answer(writes, outcome, stats);
         }
     }
 }
@@ -132,7 +117,7 @@ async fn run(
 /// [`MAX_BATCH`]), waiting for one only when there is nothing else. A write for a device
 /// already in the batch is carried to the next. None when the queue has closed.
 async fn gather(
-    queue: &tokio::sync::Mutex<mpsc::Receiver<Pending>>,
+    queue: &mut mpsc::Receiver<Pending>,
     carried: &mut Vec<Pending>,
 ) -> Option<Vec<Pending>> {
     let mut batch = Vec::new();
@@ -147,22 +132,13 @@ async fn gather(
     for pending in carried.drain(..) {
         take(pending, &mut batch);
     }
-    // A writer with carried writes never waits for the queue (another writer may be
-    // holding it while it waits for new writes).
-    let queue = if batch.is_empty() {
-        Some(queue.lock().await)
-    } else {
-        queue.try_lock().ok()
-    };
-    if let Some(mut queue) = queue {
-        if batch.is_empty() {
-            take(queue.recv().await?, &mut batch);
-        }
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(next) => take(next, &mut batch),
-                Err(_) => break,
-            }
+    if batch.is_empty() {
+        take(queue.recv().await?, &mut batch);
+    }
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(next) => take(next, &mut batch),
+            Err(_) => break,
         }
     }
     *carried = next_carry;
@@ -242,7 +218,7 @@ enum Writer {
 }
 
 impl Writer {
-    async fn open(url: &str, backend: Backend) -> Result<Vec<Writer>, StoreError> {
+    async fn open(url: &str, backend: Backend) -> Result<Writer, StoreError> {
         match backend {
             Backend::Sqlite => {
                 let path = sqlx::sqlite::SqliteConnectOptions::from_str(url)
@@ -254,20 +230,15 @@ impl Writer {
                     .to_owned();
                 let connection = open_sqlite(&path)?;
                 connection.set_prepared_statement_cache_capacity(32);
-                Ok(vec![Writer::Sqlite {
+                Ok(Writer::Sqlite {
                     connection,
                     _checkpoints: checkpoints(path)?,
-                }])
+                })
             }
-            Backend::Postgres => {
-                let pool = connect(url, backend, POSTGRES_WRITERS as u32).await?;
-                Ok((0..POSTGRES_WRITERS)
-                    .map(|_| Writer::Postgres {
-                        pool: pool.clone(),
-                        connection: None,
-                    })
-                    .collect())
-            }
+            Backend::Postgres => Ok(Writer::Postgres {
+                pool: connect(url, backend, 1).await?,
+                connection: None,
+            }),
         }
     }
 
