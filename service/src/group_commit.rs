@@ -22,7 +22,7 @@ use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::policy::Counters;
-use crate::store::{connect, AuditEntry, Backend, CommitStats, StoreError};
+use crate::store::{connect, counter_columns, AuditEntry, Backend, CommitStats, StoreError};
 
 /// Most writes taken from the queue at once.
 pub(crate) const MAX_BATCH: usize = 1024;
@@ -416,19 +416,19 @@ fn row<'a>(
     update: Option<(&'a str, i64, &'a Counters)>,
     audit: Option<&'a AuditEntry>,
 ) -> [Cell<'a>; 14] {
-    let counters = update.map(|(_, _, counters)| counters);
-    let int = |f: fn(&Counters) -> Option<i64>| Cell::Int(counters.and_then(f));
+    let counters = update.map(|(_, _, counters)| counter_columns(counters));
+    let counter = |k: usize| Cell::Int(counters.and_then(|values| values[k]));
     let text = |f: fn(&'a AuditEntry) -> &'a str| Cell::Text(audit.map(f));
     [
         Cell::Text(update.map(|(serial, _, _)| serial)),
         Cell::Int(update.map(|(_, version, _)| version)),
-        int(|c| i64::try_from(c.next).ok()),
-        int(|c| Some(c.drift)),
-        int(|c| Some(i64::from(c.failures))),
-        int(|c| Some(c.blocked_until_ms)),
-        int(|c| Some(i64::from(c.blocks))),
-        int(|c| c.resync.map(|r| i64::try_from(r).unwrap_or(i64::MAX))),
-        int(|c| c.last_used_ms),
+        counter(0),
+        counter(1),
+        counter(2),
+        counter(3),
+        counter(4),
+        counter(5),
+        counter(6),
         Cell::Int(audit.map(|a| a.at_ms)),
         text(|a| &a.actor),
         text(|a| &a.action),

@@ -548,17 +548,27 @@ pub(crate) async fn connect(
 }
 
 fn bind_counters<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     counters: &Counters,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for value in counter_columns(counters) {
+        query = query.bind(value);
+    }
     query
-        .bind(to_i64(counters.next))
-        .bind(counters.drift)
-        .bind(i64::from(counters.failures))
-        .bind(counters.blocked_until_ms)
-        .bind(i64::from(counters.blocks))
-        .bind(counters.resync.map(to_i64))
-        .bind(counters.last_used_ms)
+}
+
+/// A device's counters as the values of its columns `next_counter`, `drift`,
+/// `failures`, `blocked_until`, `blocks`, `resync`, `last_used`, in that order.
+pub(crate) fn counter_columns(counters: &Counters) -> [Option<i64>; 7] {
+    [
+        Some(to_i64(counters.next)),
+        Some(counters.drift),
+        Some(i64::from(counters.failures)),
+        Some(counters.blocked_until_ms),
+        Some(i64::from(counters.blocks)),
+        counters.resync.map(to_i64),
+        counters.last_used_ms,
+    ]
 }
 
 /// Ends a conditional change: rolls back and answers false when it did not apply (another
