@@ -5,7 +5,7 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use otp::{Secret, Totp};
 
@@ -49,6 +49,20 @@ fn setup() -> tempfile::TempDir {
     dir
 }
 
+/// Waits, if need be, until a new 30-second step has begun, so that a run of a few
+/// seconds stays inside one step: a code shown during it does not expire before the test
+/// asks for it again.
+fn wait_for_a_fresh_step() {
+    let into_step = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        % 30_000;
+    if into_step > 25_000 {
+        std::thread::sleep(Duration::from_millis((30_000 - into_step) as u64 + 100));
+    }
+}
+
 /// The codes valid around now (the run may cross a step boundary).
 fn codes_now() -> Vec<String> {
     let totp = Totp::mitid(&Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap());
@@ -68,6 +82,7 @@ fn codes_now() -> Vec<String> {
 #[test]
 fn shows_and_speaks_the_code_through_headphones_only() {
     let dir = setup();
+    wait_for_a_fresh_step();
     let out = run(
         dir.path(),
         "1\nwait 300\nheadphones on\nwait 300\n2\nwait 300\nquit\n",
