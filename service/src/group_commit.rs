@@ -22,7 +22,9 @@ use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::policy::Counters;
-use crate::store::{connect, counter_columns, AuditEntry, Backend, CommitStats, StoreError};
+use crate::store::{
+    connect, counter_columns, AuditEntry, Backend, CommitStats, StoreError, SQLITE_PRAGMAS,
+};
 
 /// Most writes taken from the queue at once.
 pub(crate) const MAX_BATCH: usize = 1024;
@@ -272,14 +274,10 @@ impl Writer {
     }
 }
 
-/// A connection to the SQLite file at `path`, as the store's: WAL, a full fsync on every
-/// commit, no checkpoint inside a commit.
+/// A connection to the SQLite file at `path`, set up as the store's are.
 fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, StoreError> {
     let connection = rusqlite::Connection::open(path)?;
-    connection.busy_timeout(Duration::from_secs(30))?;
-    connection.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;",
-    )?;
+    connection.execute_batch(SQLITE_PRAGMAS)?;
     Ok(connection)
 }
 
@@ -584,5 +582,33 @@ mod tests {
         );
         assert!(!BatchFailure::from(constraint).transient);
         assert!(!BatchFailure::from(sqlx::Error::RowNotFound).transient);
+    }
+
+    #[test]
+    fn the_writer_connection_is_set_up_as_the_store_s() {
+        let dir = tempfile::tempdir().unwrap();
+        let connection = open_sqlite(&dir.path().join("kode.db")).unwrap();
+        let setting = |pragma: &str| -> String {
+            connection
+                .query_row(&format!("PRAGMA {pragma}"), [], |row| {
+                    row.get::<_, rusqlite::types::Value>(0)
+                })
+                .map(|value| match value {
+                    rusqlite::types::Value::Integer(n) => n.to_string(),
+                    rusqlite::types::Value::Text(text) => text,
+                    other => format!("{other:?}"),
+                })
+                .unwrap()
+        };
+        let settings: Vec<String> = [
+            "journal_mode",
+            "synchronous",
+            "busy_timeout",
+            "wal_autocheckpoint",
+        ]
+        .iter()
+        .map(|pragma| setting(pragma))
+        .collect();
+        assert_eq!(settings, ["wal", "2", "30000", "0"]);
     }
 }

@@ -512,8 +512,14 @@ async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A pool of at most `connections` to `url`; SQLite connections in WAL mode with a full
-/// fsync on every commit.
+/// How every SQLite connection (sqlx's and the group commit's) is set up: WAL, a full
+/// fsync on every commit, waiting up to 30 s for a lock, and no checkpoint inside a commit
+/// (checkpoints run beside the writer).
+pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; \
+    PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA wal_autocheckpoint = 0;";
+
+/// A pool of at most `connections` to `url`; SQLite connections set up with
+/// [`SQLITE_PRAGMAS`].
 pub(crate) async fn connect(
     url: &str,
     backend: Backend,
@@ -529,15 +535,7 @@ pub(crate) async fn connect(
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
-                    for pragma in [
-                        "PRAGMA journal_mode = WAL",
-                        "PRAGMA synchronous = FULL",
-                        "PRAGMA busy_timeout = 30000",
-                        // Checkpoints run beside the writer, not in its commits.
-                        "PRAGMA wal_autocheckpoint = 0",
-                    ] {
-                        sqlx::Executor::execute(&mut *conn, pragma).await?;
-                    }
+                    sqlx::Executor::execute(&mut *conn, SQLITE_PRAGMAS).await?;
                 }
                 Ok(())
             })
@@ -644,4 +642,36 @@ fn device_from_row(row: &AnyRow) -> Result<Device, StoreError> {
         activated_at_ms: row.try_get("activated_at")?,
         serial,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_sqlite_connection_gets_every_pragma() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("kode.db").display());
+        let pool = connect(&url, Backend::Sqlite, 1).await.unwrap();
+        let mut settings = Vec::new();
+        for pragma in [
+            "journal_mode",
+            "synchronous",
+            "busy_timeout",
+            "wal_autocheckpoint",
+        ] {
+            let row = sqlx::query(&format!("PRAGMA {pragma}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            let value = row
+                .try_get::<String, _>(0)
+                .or_else(|_| row.try_get::<i64, _>(0).map(|n| n.to_string()))
+                .unwrap();
+            settings.push(value);
+        }
+        // synchronous = FULL reads back as 2.
+        assert_eq!(settings, ["wal", "2", "30000", "0"]);
+    }
 }
