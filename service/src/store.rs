@@ -211,7 +211,13 @@ impl Store {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_owned(),
         };
-        let pool = connect(&url, backend, 4).await?;
+        // Reads and the rarer writes (import, activation, unlock); the group commit has
+        // its own connection.
+        let readers = match backend {
+            Backend::Sqlite => 4,
+            Backend::Postgres => 16,
+        };
+        let pool = connect(&url, backend, readers).await?;
         migrate(&pool, backend).await?;
         let (writes, queue) = mpsc::channel(4 * group_commit::MAX_BATCH);
         let commits = Arc::new(CommitStats::default());
