@@ -4,6 +4,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+use common::run_with_input;
+
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_phone-support"))
         .args(args)
@@ -204,22 +207,12 @@ fn ivr_from_a_dtmf_recording_walks_setup_and_writes_speech() {
 
 #[test]
 fn ivr_on_the_keyboard_in_text_mode() {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_phone-support"))
-        .args(["ivr", "--text-only", "--at", "2026-11-28 21:00"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
     // English, the power-of-attorney flow, a key that is not a key, then 1 1.
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"9\n5 x 1\n1\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_with_input(
+        &["ivr", "--text-only", "--at", "2026-11-28 21:00"],
+        &[],
+        "9\n5 x 1\n1\n",
+    );
     assert!(output.status.success());
     let text = stdout(&output);
     assert!(

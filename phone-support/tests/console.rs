@@ -5,7 +5,10 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+mod common;
+use common::run_with_input;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -187,22 +190,20 @@ fn plain_text_console_for_screen_readers() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("outcomes.log");
     std::fs::write(&log, "earlier call\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_phone-support"))
-        .args(["console", "--plain", "--service", &url, "--log"])
-        .arg(&log)
-        .args(["--at", "2026-11-25 21:00"])
-        .env("KODE_ADMIN_TOKEN", "wrong-token")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"hours\nflow 4\n2\ndocs health-card,tax-statement\ndevice KO-000123\nend resolved\nquit\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_with_input(
+        &[
+            "console",
+            "--plain",
+            "--service",
+            &url,
+            "--log",
+            log.to_str().unwrap(),
+            "--at",
+            "2026-11-25 21:00",
+        ],
+        &[("KODE_ADMIN_TOKEN", "wrong-token")],
+        "hours\nflow 4\n2\ndocs health-card,tax-statement\ndevice KO-000123\nend resolved\nquit\n",
+    );
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(
@@ -230,21 +231,19 @@ fn plain_text_console_for_screen_readers() {
 fn plain_console_lifts_a_block_and_looks_again() {
     let (url, seen) = fake_service();
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_phone-support"))
-        .args(["console", "--plain", "--service", &url, "--log"])
-        .arg(dir.path().join("outcomes.log"))
-        .env("KODE_ADMIN_TOKEN", TOKEN)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"unlock KO-000123\nunlock ../etc\nquit\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let log = dir.path().join("outcomes.log");
+    let output = run_with_input(
+        &[
+            "console",
+            "--plain",
+            "--service",
+            &url,
+            "--log",
+            log.to_str().unwrap(),
+        ],
+        &[("KODE_ADMIN_TOKEN", TOKEN)],
+        "unlock KO-000123\nunlock ../etc\nquit\n",
+    );
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(
         text.contains("Block lifted; the device below was looked up again."),
