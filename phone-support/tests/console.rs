@@ -184,24 +184,38 @@ fn full_screen_console_under_tmux_shows_the_device_from_the_service() {
     );
 }
 
+/// The plain-text console against the service at `url`, logging to `log`, with `token`
+/// as the admin token and `input` typed.
+fn plain_console(
+    url: &str,
+    log: &std::path::Path,
+    extra: &[&str],
+    token: &str,
+    input: &str,
+) -> std::process::Output {
+    let mut args = vec![
+        "console",
+        "--plain",
+        "--service",
+        url,
+        "--log",
+        log.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run_with_input(&args, &[("KODE_ADMIN_TOKEN", token)], input)
+}
+
 #[test]
 fn plain_text_console_for_screen_readers() {
     let (url, _) = fake_service();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("outcomes.log");
     std::fs::write(&log, "earlier call\n").unwrap();
-    let output = run_with_input(
-        &[
-            "console",
-            "--plain",
-            "--service",
-            &url,
-            "--log",
-            log.to_str().unwrap(),
-            "--at",
-            "2026-11-25 21:00",
-        ],
-        &[("KODE_ADMIN_TOKEN", "wrong-token")],
+    let output = plain_console(
+        &url,
+        &log,
+        &["--at", "2026-11-25 21:00"],
+        "wrong-token",
         "hours\nflow 4\n2\ndocs health-card,tax-statement\ndevice KO-000123\nend resolved\nquit\n",
     );
     assert!(output.status.success());
@@ -232,16 +246,11 @@ fn plain_console_lifts_a_block_and_looks_again() {
     let (url, seen) = fake_service();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("outcomes.log");
-    let output = run_with_input(
-        &[
-            "console",
-            "--plain",
-            "--service",
-            &url,
-            "--log",
-            log.to_str().unwrap(),
-        ],
-        &[("KODE_ADMIN_TOKEN", TOKEN)],
+    let output = plain_console(
+        &url,
+        &log,
+        &[],
+        TOKEN,
         "unlock KO-000123\nunlock ../etc\nquit\n",
     );
     let text = String::from_utf8(output.stdout).unwrap();
