@@ -6,8 +6,9 @@
 //! one transaction of two prepared statements per batch, with no hop to another thread
 //! per statement; a second thread copies the write-ahead log back, never inside a
 //! commit. On PostgreSQL each batch is one statement, its own transaction, one round
-//! trip, with each column of the batch sent as one array. (Several PostgreSQL writers overlapping their batches were measured too: 2 and
-//! 3 gave a lower peak and a longer tail at half of it than 1, whose batches are bigger.)
+//! trip, with each column of the batch sent as one array. (Several PostgreSQL writers
+//! overlapping their batches were measured too: 2 and 3 gave a lower peak and a longer
+//! tail at half of it than 1, whose batches are bigger.)
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -97,19 +98,15 @@ pub(crate) async fn spawn(
 /// batch touches a device once.
 async fn run(mut writer: Writer, mut queue: mpsc::Receiver<Pending>, stats: &CommitStats) {
     let mut carried = Vec::new();
-    while let Some(mut batch) = gather(&mut queue, &mut carried).await {
-        while !batch.is_empty() {
-            let rest = batch.split_off(writer.unit().min(batch.len()));
-            let writes = std::mem::replace(&mut batch, rest);
-            let mut outcome = writer.commit(&writes).await;
-            for _ in 1..BATCH_ATTEMPTS {
-                match &outcome {
-                    Err(failure) if failure.transient => outcome = writer.commit(&writes).await,
-                    _ => break,
-                }
+    while let Some(batch) = gather(&mut queue, &mut carried).await {
+        let mut outcome = writer.commit(&batch).await;
+        for _ in 1..BATCH_ATTEMPTS {
+            match &outcome {
+                Err(failure) if failure.transient => outcome = writer.commit(&batch).await,
+                _ => break,
             }
-            answer(writes, outcome, stats);
         }
+        answer(batch, outcome, stats);
     }
 }
 
@@ -253,18 +250,9 @@ impl Writer {
         }
     }
 
-    /// Most writes committed together: SQLite takes the whole batch in one transaction;
-    /// on PostgreSQL each statement commits on its own and its requests are answered at
-    /// once.
-    fn unit(&self) -> usize {
-        match self {
-            Writer::Sqlite { .. } => MAX_BATCH,
-            Writer::Postgres { .. } => MAX_BATCH,
-        }
-    }
-
-    /// Commits `writes` (at most [`Writer::unit`]) and tells which took effect: a counter
-    /// update whose device changed since it was read does not.
+    /// Commits `writes` (a batch, at most [`MAX_BATCH`]) in one transaction and tells
+    /// which took effect: a counter update whose device changed since it was read does
+    /// not.
     async fn commit(&mut self, writes: &[Pending]) -> Result<Vec<bool>, BatchFailure> {
         match self {
             Writer::Sqlite { connection, .. } => Ok(commit_sqlite(connection, writes)?),
