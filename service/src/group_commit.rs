@@ -10,11 +10,11 @@
 //! overlapping their batches were measured too: 2 and 3 gave a lower peak and a longer
 //! tail at half of it than 1, whose batches are bigger.)
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -204,6 +204,7 @@ enum Writer {
     /// stops the checkpoints.
     Sqlite {
         connection: rusqlite::Connection,
+        statements: SqliteStatements,
         _checkpoints: std::sync::mpsc::Sender<()>,
     },
     /// Keeps its connection from one batch to the next; after an error it opens a fresh
@@ -229,6 +230,7 @@ impl Writer {
                 connection.set_prepared_statement_cache_capacity(32);
                 Ok(Writer::Sqlite {
                     connection,
+                    statements: SqliteStatements::new(),
                     _checkpoints: checkpoints(path)?,
                 })
             }
@@ -255,7 +257,11 @@ impl Writer {
     /// not.
     async fn commit(&mut self, writes: &[Pending]) -> Result<Vec<bool>, BatchFailure> {
         match self {
-            Writer::Sqlite { connection, .. } => Ok(commit_sqlite(connection, writes)?),
+            Writer::Sqlite {
+                connection,
+                statements,
+                ..
+            } => Ok(commit_sqlite(connection, statements, writes)?),
             Writer::Postgres {
                 options,
                 connection,
@@ -308,13 +314,13 @@ fn checkpoints(path: PathBuf) -> Result<std::sync::mpsc::Sender<()>, StoreError>
 /// and of the lone audit lines.
 fn commit_sqlite(
     connection: &mut rusqlite::Connection,
+    statements: &SqliteStatements,
     writes: &[Pending],
 ) -> rusqlite::Result<Vec<bool>> {
     let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut updated = HashSet::new();
     for chunk in writes.chunks(ROWS_PER_STATEMENT) {
-        let sql = statement_sql(Statement::Update, padded_rows(chunk.len()));
-        let mut statement = tx.prepare_cached(sql)?;
+        let mut statement = tx.prepare_cached(statements.update(chunk.len()))?;
         let mut rows = statement.query(rusqlite::params_from_iter(cells(chunk, |_| false)))?;
         while let Some(row) = rows.next()? {
             updated.insert(row.get::<_, String>(0)?);
@@ -322,9 +328,8 @@ fn commit_sqlite(
     }
     let applied = applied(writes, &updated);
     for (k, chunk) in writes.chunks(ROWS_PER_STATEMENT).enumerate() {
-        let sql = statement_sql(Statement::Audit, padded_rows(chunk.len()));
         let skip = |i: usize| !applied[k * ROWS_PER_STATEMENT + i];
-        tx.prepare_cached(sql)?
+        tx.prepare_cached(statements.audit(chunk.len()))?
             .execute(rusqlite::params_from_iter(cells(chunk, skip)))?;
     }
     tx.commit()?;
@@ -487,15 +492,6 @@ fn cells(writes: &[Pending], skip: impl Fn(usize) -> bool) -> Vec<Cell<'_>> {
     cells
 }
 
-/// SQLite's batch statements (it has no data-modifying WITH).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Statement {
-    /// The conditional updates, returning the serials updated …
-    Update,
-    /// … then the audit lines, with the rows of updates that did not apply as padding.
-    Audit,
-}
-
 const SET_COUNTERS: &str = "UPDATE devices SET next_counter = v.next_counter, \
     drift = v.drift, failures = v.failures, blocked_until = v.blocked_until, \
     blocks = v.blocks, resync = v.resync, last_used = v.last_used, \
@@ -510,30 +506,47 @@ fn column_names() -> String {
     names.join(", ")
 }
 
-/// The text of SQLite's `statement` for `rows` rows, built once per shape (there are
-/// few).
-fn statement_sql(statement: Statement, rows: usize) -> &'static str {
-    type Cache = HashMap<(Statement, usize), &'static str>;
-    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
-    let mut cache = CACHE
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    cache.entry((statement, rows)).or_insert_with(|| {
+/// SQLite's batch statements (it has no data-modifying WITH), written once per writer
+/// for each padded size (1, 2, 4 … [`ROWS_PER_STATEMENT`] rows).
+struct SqliteStatements {
+    /// The conditional updates, returning the serials updated …
+    updates: Vec<String>,
+    /// … then the audit lines, with the rows of updates that did not apply as padding.
+    audits: Vec<String>,
+}
+
+impl SqliteStatements {
+    fn new() -> Self {
         let row = ROW_COLUMNS
             .iter()
             .map(|(_, ty)| format!("CAST(? AS {ty})"))
             .collect::<Vec<_>>()
             .join(", ");
-        let values = vec![format!("({row})"); rows].join(", ");
-        let with = format!("WITH v ({}) AS (VALUES {values})", column_names());
-        let sql = match statement {
-            Statement::Update => format!("{with} {SET_COUNTERS} RETURNING devices.serial"),
-            Statement::Audit => format!("{with} {INSERT_AUDIT}"),
+        let with = |rows: usize| {
+            let values = vec![format!("({row})"); rows].join(", ");
+            format!("WITH v ({}) AS (VALUES {values})", column_names())
         };
-        // Bounded: one string per statement and power of two up to ROWS_PER_STATEMENT.
-        Box::leak(sql.into_boxed_str())
-    })
+        let sizes = (0..=ROWS_PER_STATEMENT.trailing_zeros()).map(|power| 1 << power);
+        SqliteStatements {
+            updates: sizes
+                .clone()
+                .map(|rows| format!("{} {SET_COUNTERS} RETURNING devices.serial", with(rows)))
+                .collect(),
+            audits: sizes
+                .map(|rows| format!("{} {INSERT_AUDIT}", with(rows)))
+                .collect(),
+        }
+    }
+
+    /// The update statement for `len` writes (at most [`ROWS_PER_STATEMENT`]).
+    fn update(&self, len: usize) -> &str {
+        &self.updates[padded_rows(len).trailing_zeros() as usize]
+    }
+
+    /// The audit statement for `len` writes (at most [`ROWS_PER_STATEMENT`]).
+    fn audit(&self, len: usize) -> &str {
+        &self.audits[padded_rows(len).trailing_zeros() as usize]
+    }
 }
 
 /// PostgreSQL's batch statement: the rows come as one array per column; the
@@ -569,8 +582,11 @@ mod tests {
             .map(|&n| padded_rows(n))
             .collect();
         assert_eq!(shapes, [1, 2, 4, 8, 64, 128, 128, 128]);
-        let sql = statement_sql(Statement::Update, 2);
+        let statements = SqliteStatements::new();
+        let sql = statements.update(2);
         assert_eq!(sql.matches('?').count(), 2 * ROW_COLUMNS.len(), "{sql}");
+        let sql = statements.audit(100);
+        assert_eq!(sql.matches('?').count(), 128 * ROW_COLUMNS.len(), "{sql}");
         let sql = postgres_sql();
         assert!(
             sql.contains("CAST($14 AS TEXT[])") && !sql.contains("$15"),

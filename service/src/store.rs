@@ -526,11 +526,7 @@ pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; \
 
 /// A pool of at most `connections` to `url`; SQLite connections set up with
 /// [`SQLITE_PRAGMAS`].
-pub(crate) async fn connect(
-    url: &str,
-    backend: Backend,
-    connections: u32,
-) -> Result<AnyPool, StoreError> {
+async fn connect(url: &str, backend: Backend, connections: u32) -> Result<AnyPool, StoreError> {
     let failed = |source| StoreError::Url {
         url: url.to_owned(),
         source,
