@@ -5,7 +5,10 @@
 //! Two phases, each bounded in time and count: a closed loop at `--concurrency` (the peak
 //! rate), then an open loop at half that rate (latency measured from each request's
 //! scheduled send time, so a stalled server cannot hide its queue). Output is one JSON
-//! line per phase, for `bench/run.sh` to compare.
+//! line per phase, for `bench/run.sh` to compare: rate, latency percentiles, writes per
+//! group commit, and the whole machine's CPU per request. `--rate R` runs one open loop
+//! at R instead (to compare two builds at one load); `--timeline FILE` writes when in
+//! each phase the slow requests came.
 
 /// The same allocator as the `service` binary, so the figures are the service's.
 #[global_allocator]
@@ -17,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -46,9 +50,17 @@ struct Args {
     /// At most this many requests per phase.
     #[arg(long, default_value_t = 2_000_000)]
     max_requests: u64,
+    /// Run only an open loop at this many requests per second (instead of the peak, then
+    /// half of it): to compare the cost of a change at one fixed load.
+    #[arg(long)]
+    rate: Option<f64>,
     /// A label for the output.
     #[arg(long, default_value = "kode")]
     label: String,
+    /// Write each phase's timeline here (CSV, one line per 10 ms of due time: requests,
+    /// how many took over 5 ms, the longest): to see when the slow ones came.
+    #[arg(long)]
+    timeline: Option<std::path::PathBuf>,
 }
 
 /// Where requests go and how a device's current code is made.
@@ -116,27 +128,107 @@ struct Phase {
     accepted: u64,
     errors: u64,
     elapsed: f64,
+    latency: Latencies,
+    /// The whole machine's CPU time while the phase ran (service, database and driver).
+    cpu: Option<CpuTime>,
+}
+
+/// A phase's latencies in microseconds, as histograms shared by the workers: recording
+/// a request costs no allocation, so the driver's bookkeeping cannot stall the load it
+/// measures (vectors of every latency, growing in step in all workers, did: each
+/// doubling was a burst of copying and page faults; so did a histogram per worker, some
+/// 130 MB of fresh memory at the start of a phase).
+struct Latencies {
     /// From each request's scheduled time (open loop) or send time (closed loop) to its
     /// answer: what a caller waits, including any queue in the driver.
-    latencies_us: Vec<u64>,
+    from_due: Histogram<u64>,
     /// From the moment the request was actually sent: the service's own latency.
-    sent_latencies_us: Vec<u64>,
+    from_send: Histogram<u64>,
     /// How late each request was sent after it was due (the driver's own delay).
-    lateness_us: Vec<u64>,
+    lateness: Histogram<u64>,
+    /// Per [`TIMELINE_STEP`] of due time since `start`: requests, how many took over
+    /// [`SLOW`], and the longest (µs) — where in the phase the slow ones were.
+    timeline: Vec<[u64; 3]>,
+    start: Instant,
+}
+
+/// The timeline's resolution, and what counts as slow in it (the p99 target).
+const TIMELINE_STEP: Duration = Duration::from_millis(10);
+const SLOW: Duration = Duration::from_millis(5);
+
+impl Latencies {
+    fn new(start: Instant, seconds: f64) -> Latencies {
+        // 1 µs to 10 min, three significant digits.
+        let histogram = || Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds");
+        let steps = (seconds / TIMELINE_STEP.as_secs_f64()) as usize + 1;
+        Latencies {
+            from_due: histogram(),
+            from_send: histogram(),
+            lateness: histogram(),
+            timeline: vec![[0; 3]; steps],
+            start,
+        }
+    }
+
+    fn record(&mut self, due: Instant, sent: Instant) {
+        let waited = due.elapsed();
+        let us = |duration: Duration| duration.as_micros() as u64;
+        self.from_due.saturating_record(us(waited));
+        self.from_send.saturating_record(us(sent.elapsed()));
+        self.lateness
+            .saturating_record(us(sent.saturating_duration_since(due)));
+        let step = (due.saturating_duration_since(self.start).as_nanos() / TIMELINE_STEP.as_nanos())
+            as usize;
+        if let Some(slot) = self.timeline.get_mut(step) {
+            slot[0] += 1;
+            slot[1] += u64::from(waited > SLOW);
+            slot[2] = slot[2].max(us(waited));
+        }
+    }
+
+    /// The `q` quantile of `histogram`, in milliseconds.
+    fn ms(histogram: &Histogram<u64>, q: f64) -> f64 {
+        histogram.value_at_quantile(q) as f64 / 1000.0
+    }
+}
+
+/// Busy and total CPU time of the whole machine, from `/proc/stat` (Linux), in ticks.
+#[derive(Clone, Copy)]
+struct CpuTime {
+    busy: u64,
+    total: u64,
+}
+
+impl CpuTime {
+    fn now() -> Option<CpuTime> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let ticks: Vec<u64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .map(|field| field.parse().ok())
+            .collect::<Option<_>>()?;
+        // user nice system idle iowait irq softirq steal …
+        let idle = ticks.get(3)? + ticks.get(4)?;
+        let total: u64 = ticks.iter().take(8).sum();
+        Some(CpuTime {
+            busy: total - idle,
+            total,
+        })
+    }
+
+    fn since(self, start: CpuTime) -> CpuTime {
+        CpuTime {
+            busy: self.busy - start.busy,
+            total: self.total - start.total,
+        }
+    }
 }
 
 impl Phase {
     fn rate(&self) -> f64 {
         self.requests as f64 / self.elapsed
-    }
-
-    fn percentile_ms(latencies: &mut [u64], p: f64) -> f64 {
-        if latencies.is_empty() {
-            return f64::NAN;
-        }
-        latencies.sort_unstable();
-        let index = ((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1);
-        latencies[index.min(latencies.len() - 1)] as f64 / 1000.0
     }
 }
 
@@ -150,6 +242,7 @@ async fn phase(
     rate: Option<f64>,
     max: u64,
 ) -> Phase {
+    let cpu_start = CpuTime::now();
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(seconds);
     let total = match rate {
@@ -173,15 +266,15 @@ async fn phase(
         });
     }
     let issued = Arc::new(AtomicU64::new(0));
+    let latency = Arc::new(std::sync::Mutex::new(Latencies::new(start, seconds)));
     let mut tasks = Vec::new();
     for _ in 0..workers {
         let target = target.clone();
         let issued = issued.clone();
         let due = due.clone();
+        let latency = latency.clone();
         tasks.push(tokio::spawn(async move {
-            let (mut accepted, mut errors) = (0u64, 0u64);
-            let (mut latencies, mut sent_latencies, mut lateness) =
-                (Vec::new(), Vec::new(), Vec::new());
+            let (mut requests, mut accepted, mut errors) = (0u64, 0u64, 0u64);
             loop {
                 let k = issued.fetch_add(1, Ordering::Relaxed);
                 if k >= total {
@@ -199,7 +292,6 @@ async fn phase(
                     None => Instant::now(),
                 };
                 let sent = Instant::now();
-                lateness.push(sent.saturating_duration_since(scheduled).as_micros() as u64);
                 match target.validate().await {
                     Ok(true) => accepted += 1,
                     Ok(false) => {}
@@ -210,32 +302,33 @@ async fn phase(
                         }
                     }
                 }
-                latencies.push(scheduled.elapsed().as_micros() as u64);
-                sent_latencies.push(sent.elapsed().as_micros() as u64);
+                latency
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .record(scheduled, sent);
+                requests += 1;
             }
-            (accepted, errors, latencies, sent_latencies, lateness)
+            (requests, accepted, errors)
         }));
     }
-    let mut result = Phase {
-        requests: 0,
-        accepted: 0,
-        errors: 0,
-        elapsed: 0.0,
-        latencies_us: Vec::new(),
-        sent_latencies_us: Vec::new(),
-        lateness_us: Vec::new(),
-    };
+    let (mut requests, mut accepted, mut errors) = (0, 0, 0);
     for task in tasks {
-        let (accepted, errors, latencies, sent, late) = task.await.expect("worker panicked");
-        result.accepted += accepted;
-        result.errors += errors;
-        result.requests += latencies.len() as u64;
-        result.latencies_us.extend(latencies);
-        result.sent_latencies_us.extend(sent);
-        result.lateness_us.extend(late);
+        let (r, a, e) = task.await.expect("worker panicked");
+        (requests, accepted, errors) = (requests + r, accepted + a, errors + e);
     }
-    result.elapsed = start.elapsed().as_secs_f64();
-    result
+    Phase {
+        requests,
+        accepted,
+        errors,
+        elapsed: start.elapsed().as_secs_f64(),
+        latency: Arc::into_inner(latency)
+            .expect("the workers have ended")
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        cpu: CpuTime::now()
+            .zip(cpu_start)
+            .map(|(end, start)| end.since(start)),
+    }
 }
 
 /// Starts our service in-process on a loopback port with `devices` activated devices.
@@ -312,30 +405,40 @@ async fn main() -> Result<()> {
         clock,
         sequence: Arc::new(AtomicU64::new(0)),
     };
-    let mut peak = phase(
-        &target,
-        args.concurrency,
-        args.seconds,
-        None,
-        args.max_requests,
-    )
-    .await;
-    let half = peak.rate() / 2.0;
-    let mut steady = phase(
-        &target,
-        args.concurrency,
-        args.seconds,
-        Some(half),
-        args.max_requests,
-    )
-    .await;
-    if let Some(service) = &ours {
-        let stats = service.store().commit_stats();
-        let transactions = stats.transactions.load(Ordering::Relaxed).max(1);
-        eprintln!(
-            "group commit: {transactions} transactions, {:.1} writes each",
-            stats.writes.load(Ordering::Relaxed) as f64 / transactions as f64
-        );
+    let commits = |service: &Option<Service>| {
+        service.as_ref().map(|service| {
+            let stats = service.store().commit_stats();
+            (
+                stats.transactions.load(Ordering::Relaxed),
+                stats.writes.load(Ordering::Relaxed),
+            )
+        })
+    };
+    // Each phase with the group commit's (transactions, writes) over it.
+    let mut phases = Vec::new();
+    let rates = match args.rate {
+        Some(rate) => vec![("warm_up", Some(rate)), ("fixed_rate", Some(rate))],
+        None => vec![("peak", None), ("half_peak", None)],
+    };
+    for (name, rate) in rates {
+        let before = commits(&ours);
+        // The half-peak phase runs at half the rate the peak phase reached.
+        let rate = match (name, phases.last()) {
+            ("half_peak", Some((_, peak, _))) => Some(Phase::rate(peak) / 2.0),
+            _ => rate,
+        };
+        // A fixed-rate run starts with 2 s that are not counted, so that its figures do not
+        // include opening the connections.
+        let warm_up = name == "warm_up";
+        let seconds = if warm_up { 2.0 } else { args.seconds };
+        let result = phase(&target, args.concurrency, seconds, rate, args.max_requests).await;
+        let after = commits(&ours);
+        let counts = before
+            .zip(after)
+            .map(|((t0, w0), (t1, w1))| (t1 - t0, w1 - w0));
+        if !warm_up {
+            phases.push((name, result, counts));
+        }
     }
     if let (Some(db), false) = (&args.db, privacyidea) {
         // Leave a shared database as it was found (the audit lines stay: the log is
@@ -347,7 +450,32 @@ async fn main() -> Result<()> {
             .await?;
         pool.close().await;
     }
-    for (name, result) in [("peak", &mut peak), ("half_peak", &mut steady)] {
+    if let Some(path) = &args.timeline {
+        let mut csv = String::from("phase,ms,requests,over_5ms,max_ms\n");
+        for (name, result, _) in &phases {
+            for (step, [requests, slow, max_us]) in result.latency.timeline.iter().enumerate() {
+                let ms = step as u128 * TIMELINE_STEP.as_millis();
+                let max_ms = *max_us as f64 / 1000.0;
+                csv += &format!("{name},{ms},{requests},{slow},{max_ms}\n");
+            }
+        }
+        std::fs::write(path, csv).with_context(|| format!("writing {}", path.display()))?;
+    }
+    for (name, result, counts) in phases {
+        let latency = &result.latency;
+        // Writes per group-commit transaction in this phase (our service only).
+        let writes_per_commit = counts.map(|(transactions, writes)| {
+            (writes as f64 / transactions.max(1) as f64 * 10.0).round() / 10.0
+        });
+        // The whole machine's CPU (service, database, driver) per request, and how busy
+        // the machine was.
+        let cpu = result.cpu.map(|cpu| {
+            let busy = cpu.busy as f64 / cpu.total.max(1) as f64;
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+            let us_per_request =
+                busy * cores * result.elapsed * 1e6 / result.requests.max(1) as f64;
+            (busy, us_per_request)
+        });
         println!(
             "{}",
             json!({
@@ -358,10 +486,13 @@ async fn main() -> Result<()> {
                 "errors": result.errors,
                 "seconds": (result.elapsed * 100.0).round() / 100.0,
                 "validations_per_s": result.rate().round(),
-                "p50_ms": Phase::percentile_ms(&mut result.latencies_us, 0.50),
-                "p99_ms": Phase::percentile_ms(&mut result.latencies_us, 0.99),
-                "p99_from_send_ms": Phase::percentile_ms(&mut result.sent_latencies_us, 0.99),
-                "p99_send_late_ms": Phase::percentile_ms(&mut result.lateness_us, 0.99),
+                "p50_ms": Latencies::ms(&latency.from_due, 0.50),
+                "p99_ms": Latencies::ms(&latency.from_due, 0.99),
+                "p99_from_send_ms": Latencies::ms(&latency.from_send, 0.99),
+                "p99_send_late_ms": Latencies::ms(&latency.lateness, 0.99),
+                "writes_per_commit": writes_per_commit,
+                "cpu_busy": cpu.map(|(busy, _)| (busy * 1000.0).round() / 1000.0),
+                "cpu_us_per_request": cpu.map(|(_, us)| us.round()),
             })
         );
     }
