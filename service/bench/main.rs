@@ -14,6 +14,8 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod machine;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -57,6 +59,10 @@ struct Args {
     /// A label for the output.
     #[arg(long, default_value = "kode")]
     label: String,
+    /// Instead of a load, measure the machine's own floor (pauses of a spinning thread on
+    /// each core, then `fdatasync` on this directory's disk) for `--seconds` each.
+    #[arg(long, value_name = "DIR")]
+    machine_probe: Option<std::path::PathBuf>,
     /// Write each phase's timeline here (CSV, one line per 10 ms of due time: requests,
     /// how many took over 5 ms, the longest): to see when the slow ones came.
     #[arg(long)]
@@ -152,14 +158,17 @@ struct Latencies {
     start: Instant,
 }
 
+/// A latency histogram in microseconds: 1 µs to 10 min, three significant digits.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds")
+}
+
 /// The timeline's resolution, and what counts as slow in it (the p99 target).
 const TIMELINE_STEP: Duration = Duration::from_millis(10);
 const SLOW: Duration = Duration::from_millis(5);
 
 impl Latencies {
     fn new(start: Instant, seconds: f64) -> Latencies {
-        // 1 µs to 10 min, three significant digits.
-        let histogram = || Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds");
         let steps = (seconds / TIMELINE_STEP.as_secs_f64()) as usize + 1;
         Latencies {
             from_due: histogram(),
@@ -371,6 +380,10 @@ async fn start_service(
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(dir) = &args.machine_probe {
+        println!("{}", machine::probe(dir, args.seconds)?);
+        return Ok(());
+    }
     sqlx::any::install_default_drivers();
     let tag = chrono::Utc::now().timestamp_millis();
     let mut ours = None;

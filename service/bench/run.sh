@@ -31,6 +31,11 @@ RESULTS="$WORK/results.jsonl"
 (cd "$SERVICE_DIR" && cargo build --release -q -p service --bin service-bench)
 BENCH="$TARGET_DIR/release/service-bench"
 
+# The machine's own floor first, with nothing else running: pauses of a spinning thread
+# on each core, and fdatasync latency on the disk the databases use.
+echo "== the machine alone" >&2
+"$BENCH" --machine-probe "$WORK" --seconds "$PHASE_SECONDS" | tee -a "$RESULTS"
+
 # Each run starts on a quiet machine: the last run's files are deleted, its PostgreSQL
 # database emptied (or autovacuum and checkpoints on it would run into the next run),
 # and everything written back before the next one starts.
@@ -90,18 +95,27 @@ python3 - "$RESULTS" <<'PY'
 import json, statistics, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
 def runs(label, phase):
-    return [r for r in rows if r["label"] == label and r["phase"] == phase]
+    return [r for r in rows if r["label"] == label and r.get("phase") == phase]
 pi = statistics.median(r["validations_per_s"] for r in runs("privacyidea", "peak"))
+machine = next(r for r in rows if r["label"] == "machine")
+pauses, sync = machine["pauses"], machine["fdatasync"]
 print()
+print(f"the machine alone, {machine['seconds']:.0f} s: a spinning thread on each of "
+      f"{pauses['cores']} cores paused {pauses['over_3ms']} times over 3 ms "
+      f"(max {pauses['max_ms']:.1f} ms); fdatasync of 8 KiB p50 {sync['p50_ms']:.2f} ms, "
+      f"p99 {sync['p99_ms']:.2f} ms, {sync['over_5ms']} over 5 ms (max {sync['max_ms']:.1f} ms)")
 print("median of the runs; p99 at half peak counted from each request's due time")
 print(f"{'target':<15}{'runs':>5}{'peak/s':>10}{'× privacyIDEA':>15}{'half/s':>10}{'p50 half':>10}"
-      f"{'p99 half':>10}   p99 half of each run")
+      f"{'p99 half':>10}{'writes/commit':>15}{'CPU µs/req':>12}   p99 half of each run")
 for label in ["kode-sqlite", "kode-postgres", "privacyidea"]:
     peak, half = runs(label, "peak"), runs(label, "half_peak")
     med = lambda rs, key: statistics.median(r[key] for r in rs)
     ratio = med(peak, "validations_per_s") / pi if pi else float("nan")
     each = ", ".join(f"{r['p99_ms']:.1f}" for r in half)
+    under = sum(r["p99_ms"] < 5 for r in half)
+    wpc = "-" if half[0]["writes_per_commit"] is None else f"{med(half, 'writes_per_commit'):.1f}"
     print(f"{label:<15}{len(peak):>5}{med(peak, 'validations_per_s'):>10.0f}{ratio:>14.0f}×"
           f"{med(half, 'validations_per_s'):>10.0f}{med(half, 'p50_ms'):>8.2f}ms"
-          f"{med(half, 'p99_ms'):>8.1f}ms   {each} ms")
+          f"{med(half, 'p99_ms'):>8.1f}ms{wpc:>15}{med(half, 'cpu_us_per_request'):>12.0f}"
+          f"   {each} ms ({under} of {len(half)} under 5 ms)")
 PY
