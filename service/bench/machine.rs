@@ -5,14 +5,14 @@
 //! service's.
 
 use std::fs::OpenOptions;
-use std::io::{Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
-use crate::histogram;
+use crate::{histogram, ms};
 
 /// Gaps shorter than this are the loop's own jitter, not a pause.
 const PAUSE: Duration = Duration::from_micros(500);
@@ -72,7 +72,7 @@ fn pauses(duration: Duration) -> Value {
 /// 8 KiB written and `fdatasync`ed, again and again, in a scratch file in `dir`.
 fn fdatasync(dir: &Path, duration: Duration) -> Result<Value> {
     let path = dir.join("kode-bench-fdatasync.probe");
-    let mut file = OpenOptions::new()
+    let file = OpenOptions::new()
         .create(true)
         .truncate(true)
         .write(true)
@@ -85,8 +85,7 @@ fn fdatasync(dir: &Path, duration: Duration) -> Result<Value> {
     let outcome = (|| -> std::io::Result<()> {
         while start.elapsed() < duration {
             let began = Instant::now();
-            file.seek(SeekFrom::Start(offset))?;
-            file.write_all(&block)?;
+            file.write_all_at(&block, offset)?;
             file.sync_data()?;
             latencies.saturating_record(began.elapsed().as_micros() as u64);
             offset = (offset + BLOCK as u64) % FILE_BYTES;
@@ -97,12 +96,11 @@ fn fdatasync(dir: &Path, duration: Duration) -> Result<Value> {
     let removed = std::fs::remove_file(&path);
     outcome.with_context(|| format!("writing {}", path.display()))?;
     removed.with_context(|| format!("removing {}", path.display()))?;
-    let ms = |q: f64| latencies.value_at_quantile(q) as f64 / 1000.0;
     Ok(json!({
         "syncs": latencies.len(),
-        "p50_ms": ms(0.5),
-        "p99_ms": ms(0.99),
-        "p99_9_ms": ms(0.999),
+        "p50_ms": ms(&latencies, 0.5),
+        "p99_ms": ms(&latencies, 0.99),
+        "p99_9_ms": ms(&latencies, 0.999),
         "over_5ms": latencies.count_between(5000, u64::MAX),
         "max_ms": latencies.max() as f64 / 1000.0,
     }))

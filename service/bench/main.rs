@@ -163,6 +163,11 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds")
 }
 
+/// The `q` quantile of a histogram in microseconds, in milliseconds.
+fn ms(histogram: &Histogram<u64>, q: f64) -> f64 {
+    histogram.value_at_quantile(q) as f64 / 1000.0
+}
+
 /// The timeline's resolution, and what counts as slow in it (the p99 target).
 const TIMELINE_STEP: Duration = Duration::from_millis(10);
 const SLOW: Duration = Duration::from_millis(5);
@@ -193,11 +198,6 @@ impl Latencies {
             slot[1] += u64::from(waited > SLOW);
             slot[2] = slot[2].max(us(waited));
         }
-    }
-
-    /// The `q` quantile of `histogram`, in milliseconds.
-    fn ms(histogram: &Histogram<u64>, q: f64) -> f64 {
-        histogram.value_at_quantile(q) as f64 / 1000.0
     }
 }
 
@@ -464,7 +464,7 @@ async fn main() -> Result<()> {
         pool.close().await;
     }
     if let Some(path) = &args.timeline {
-        let mut csv = String::from("phase,ms,requests,over_5ms,max_ms\n");
+        let mut csv = format!("phase,ms,requests,over_{}ms,max_ms\n", SLOW.as_millis());
         for (name, result, _) in &phases {
             for (step, [requests, slow, max_us]) in result.latency.timeline.iter().enumerate() {
                 let ms = step as u128 * TIMELINE_STEP.as_millis();
@@ -499,10 +499,10 @@ async fn main() -> Result<()> {
                 "errors": result.errors,
                 "seconds": (result.elapsed * 100.0).round() / 100.0,
                 "validations_per_s": result.rate().round(),
-                "p50_ms": Latencies::ms(&latency.from_due, 0.50),
-                "p99_ms": Latencies::ms(&latency.from_due, 0.99),
-                "p99_from_send_ms": Latencies::ms(&latency.from_send, 0.99),
-                "p99_send_late_ms": Latencies::ms(&latency.lateness, 0.99),
+                "p50_ms": ms(&latency.from_due, 0.50),
+                "p99_ms": ms(&latency.from_due, 0.99),
+                "p99_from_send_ms": ms(&latency.from_send, 0.99),
+                "p99_send_late_ms": ms(&latency.lateness, 0.99),
                 "writes_per_commit": writes_per_commit,
                 "cpu_busy": cpu.map(|(busy, _)| (busy * 1000.0).round() / 1000.0),
                 "cpu_us_per_request": cpu.map(|(_, us)| us.round()),

@@ -42,7 +42,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// How often the writer may start a commit: at most once per `spacing` (from the start
 /// of the last one), unless `enough` writes are already waiting. Under a steady load
 /// this trades a little latency for fewer, fuller commits; a lone request after a quiet
-/// spell never waits.
+/// spell never waits. A writer without pacing commits at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Pacing {
     spacing: Duration,
@@ -68,10 +68,6 @@ impl Pacing {
 const POSTGRES_PACING: Pacing = Pacing {
     spacing: Duration::from_micros(800),
     enough: 32,
-};
-const SQLITE_PACING: Pacing = Pacing {
-    spacing: Duration::ZERO,
-    enough: 1,
 };
 
 /// A change waiting for the group commit.
@@ -135,9 +131,9 @@ pub(crate) async fn spawn(
 async fn run(mut writer: Writer, mut queue: mpsc::Receiver<Pending>, stats: &CommitStats) {
     let mut carried = Vec::new();
     let pacing = writer.pacing();
-    let mut last_start = Instant::now();
+    let mut last_start = None;
     while let Some(batch) = gather(&mut queue, &mut carried, pacing, last_start).await {
-        last_start = Instant::now();
+        last_start = Some(Instant::now());
         let mut outcome = writer.commit(&batch).await;
         for _ in 1..BATCH_ATTEMPTS {
             match &outcome {
@@ -151,13 +147,14 @@ async fn run(mut writer: Writer, mut queue: mpsc::Receiver<Pending>, stats: &Com
 
 /// The next batch: the writes carried from the last one, then whatever is queued (up to
 /// [`MAX_BATCH`]), waiting for one only when there is nothing else, and held as long as
-/// `pacing` says for more to come. A write for a device already in the batch is carried
-/// to the next. None when the queue has closed.
+/// `pacing` says for more to come after the commit that started at `last_start`. A write
+/// for a device already in the batch is carried to the next. None when the queue has
+/// closed.
 async fn gather(
     queue: &mut mpsc::Receiver<Pending>,
     carried: &mut Vec<Pending>,
-    pacing: Pacing,
-    last_start: Instant,
+    pacing: Option<Pacing>,
+    last_start: Option<Instant>,
 ) -> Option<Vec<Pending>> {
     let mut batch = Vec::new();
     let mut serials = HashSet::new();
@@ -183,7 +180,10 @@ async fn gather(
         }
     };
     drain(&mut batch);
-    if let Some(wait) = pacing.hold(batch.len(), last_start, Instant::now()) {
+    let hold = pacing
+        .zip(last_start)
+        .and_then(|(pacing, last_start)| pacing.hold(batch.len(), last_start, Instant::now()));
+    if let Some(wait) = hold {
         // The thread is the writer's own: sleeping blocks nothing else, and is finer
         // than tokio's millisecond timer.
         std::thread::sleep(wait);
@@ -303,10 +303,10 @@ impl Writer {
         }
     }
 
-    fn pacing(&self) -> Pacing {
+    fn pacing(&self) -> Option<Pacing> {
         match self {
-            Writer::Sqlite { .. } => SQLITE_PACING,
-            Writer::Postgres { .. } => POSTGRES_PACING,
+            Writer::Sqlite { .. } => None,
+            Writer::Postgres { .. } => Some(POSTGRES_PACING),
         }
     }
 
@@ -666,8 +666,15 @@ mod tests {
         assert_eq!(pacing.hold(32, start, at(300)), None);
         assert_eq!(pacing.hold(1, start, at(800)), None);
         assert_eq!(pacing.hold(1, start, at(5_000)), None);
+    }
+
+    #[tokio::test]
+    async fn sqlite_commits_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("kode.db").display());
+        let writer = Writer::open(&url, Backend::Sqlite).await.unwrap();
         // SQLite commits at once.
-        assert_eq!(SQLITE_PACING.hold(1, start, at(1)), None);
+        assert_eq!(writer.pacing(), None);
     }
 
     #[test]
