@@ -6,17 +6,16 @@
 //! one transaction of two prepared statements per batch, with no hop to another thread
 //! per statement; a second thread copies the write-ahead log back, never inside a
 //! commit. On PostgreSQL each batch is one statement, its own transaction, one round
-//! trip, with each column of the batch sent as one array, and commits are paced: under a
-//! steady load one starts at most every 0.8 ms (see `POSTGRES_PACING`). (Several
-//! PostgreSQL writers overlapping their batches were measured too: 2 and 3 gave a lower
-//! peak and a longer tail at half of it than 1, whose batches are bigger.)
+//! trip, with each column of the batch sent as one array. (Several PostgreSQL writers
+//! overlapping their batches were measured too: 2 and 3 gave a lower peak and a longer
+//! tail at half of it than 1, whose batches are bigger.)
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -38,37 +37,6 @@ const ROWS_PER_STATEMENT: usize = 128;
 const BATCH_ATTEMPTS: usize = 3;
 /// How often SQLite's write-ahead log is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-
-/// How often the writer may start a commit: at most once per `spacing` (from the start
-/// of the last one), unless `enough` writes are already waiting. Under a steady load
-/// this trades a little latency for fewer, fuller commits; a lone request after a quiet
-/// spell never waits. A writer without pacing commits at once.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Pacing {
-    spacing: Duration,
-    enough: usize,
-}
-
-impl Pacing {
-    /// How long to hold a batch of `queued` writes before committing it, `now`, when
-    /// the last commit started at `last_start`.
-    fn hold(self, queued: usize, last_start: Instant, now: Instant) -> Option<Duration> {
-        let wait = (last_start + self.spacing).checked_duration_since(now)?;
-        (queued < self.enough && !wait.is_zero()).then_some(wait)
-    }
-}
-
-/// Each PostgreSQL commit is a round trip to another process, which spends some 0.14 ms
-/// of CPU on it beyond the rows (and the writer and the kernel some 0.07 ms more). At
-/// 20 000 validations/s, committing as soon as the last commit ended gave 7 writes a
-/// commit, PostgreSQL took 54 % of a core and the machine was 70 % busy; spaced by
-/// 0.8 ms, 18 writes a commit, 35 % and 58 %: p50 0.8 → 1.4 ms and, over 30 s, p99
-/// 7.0–8.6 → 4.5–4.9 ms (service/README.md). SQLite's commits are in-process and
-/// cheap; spacing them lowered no tail and cost p50, so it commits at once.
-const POSTGRES_PACING: Pacing = Pacing {
-    spacing: Duration::from_micros(800),
-    enough: 32,
-};
 
 /// A change waiting for the group commit.
 pub(crate) enum Write {
@@ -130,10 +98,7 @@ pub(crate) async fn spawn(
 /// batch touches a device once.
 async fn run(mut writer: Writer, mut queue: mpsc::Receiver<Pending>, stats: &CommitStats) {
     let mut carried = Vec::new();
-    let pacing = writer.pacing();
-    let mut last_start = None;
-    while let Some(batch) = gather(&mut queue, &mut carried, pacing, last_start).await {
-        last_start = Some(Instant::now());
+    while let Some(batch) = gather(&mut queue, &mut carried).await {
         let mut outcome = writer.commit(&batch).await;
         for _ in 1..BATCH_ATTEMPTS {
             match &outcome {
@@ -146,15 +111,11 @@ async fn run(mut writer: Writer, mut queue: mpsc::Receiver<Pending>, stats: &Com
 }
 
 /// The next batch: the writes carried from the last one, then whatever is queued (up to
-/// [`MAX_BATCH`]), waiting for one only when there is nothing else, and held as long as
-/// `pacing` says for more to come after the commit that started at `last_start`. A write
-/// for a device already in the batch is carried to the next. None when the queue has
-/// closed.
+/// [`MAX_BATCH`]), waiting for one only when there is nothing else. A write for a device
+/// already in the batch is carried to the next. None when the queue has closed.
 async fn gather(
     queue: &mut mpsc::Receiver<Pending>,
     carried: &mut Vec<Pending>,
-    pacing: Option<Pacing>,
-    last_start: Option<Instant>,
 ) -> Option<Vec<Pending>> {
     let mut batch = Vec::new();
     let mut serials = HashSet::new();
@@ -171,23 +132,11 @@ async fn gather(
     if batch.is_empty() {
         take(queue.recv().await?, &mut batch);
     }
-    let mut drain = |batch: &mut Vec<Pending>| {
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(next) => take(next, batch),
-                Err(_) => break,
-            }
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(next) => take(next, &mut batch),
+            Err(_) => break,
         }
-    };
-    drain(&mut batch);
-    let hold = pacing
-        .zip(last_start)
-        .and_then(|(pacing, last_start)| pacing.hold(batch.len(), last_start, Instant::now()));
-    if let Some(wait) = hold {
-        // The thread is the writer's own: sleeping blocks nothing else, and is finer
-        // than tokio's millisecond timer.
-        std::thread::sleep(wait);
-        drain(&mut batch);
     }
     *carried = next_carry;
     Some(batch)
@@ -300,13 +249,6 @@ impl Writer {
                     connection: Some(connection),
                 })
             }
-        }
-    }
-
-    fn pacing(&self) -> Option<Pacing> {
-        match self {
-            Writer::Sqlite { .. } => None,
-            Writer::Postgres { .. } => Some(POSTGRES_PACING),
         }
     }
 
@@ -650,31 +592,6 @@ mod tests {
             sql.contains("CAST($14 AS TEXT[])") && !sql.contains("$15"),
             "{sql}"
         );
-    }
-
-    #[test]
-    fn commits_are_spaced_only_under_load() {
-        let pacing = POSTGRES_PACING;
-        let start = Instant::now();
-        let at = |us: u64| start + Duration::from_micros(us);
-        // Soon after the last commit began, a small batch waits out the spacing …
-        assert_eq!(
-            pacing.hold(5, start, at(300)),
-            Some(Duration::from_micros(500))
-        );
-        // … a full one does not, nor one gathered after the spacing has passed.
-        assert_eq!(pacing.hold(32, start, at(300)), None);
-        assert_eq!(pacing.hold(1, start, at(800)), None);
-        assert_eq!(pacing.hold(1, start, at(5_000)), None);
-    }
-
-    #[tokio::test]
-    async fn sqlite_commits_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("kode.db").display());
-        let writer = Writer::open(&url, Backend::Sqlite).await.unwrap();
-        // SQLite commits at once.
-        assert_eq!(writer.pacing(), None);
     }
 
     #[test]
