@@ -15,8 +15,6 @@ use crate::setup::{demo_world, device_from_uri, DemoWorld};
 use crate::sim::{Entry, Simulator};
 use crate::tui;
 
-/// The key pressed for a code: 5, the one with the raised dot.
-const CODE_KEY: Key = Key::D5;
 /// The device was activated this long before the demo's "now", so the code used for
 /// activation has expired and the login uses a fresh one (a code is accepted only once).
 const ACTIVATED_AGO: Duration = Duration::from_secs(35);
@@ -53,17 +51,15 @@ fn print_entries(entries: &[Entry]) {
     }
 }
 
-/// Switches the device on and asks it for a code; returns the digits it spoke.
+/// One press of the red key: it switches the device on (when off) and shows and says the
+/// code, as MitID's does; returns the digits it spoke.
 fn get_code(sim: &mut Simulator, seen: &mut usize) -> Result<String> {
-    if !sim.screen_text().is_empty() {
-        sim.press(CODE_KEY);
+    if sim.screen_text().is_empty() {
+        println!("device: red key pressed (switch on, show and say the code)");
     } else {
-        println!("device: red key pressed (switch on)");
-        sim.press(Key::Function);
-        *seen = print_device(sim, *seen);
-        sim.press(CODE_KEY);
+        println!("device: red key pressed (say the code)");
     }
-    println!("device: key 5 pressed (make a code)");
+    sim.press(Key::Function);
     *seen = print_device(sim, *seen);
     sim.last_heard_code()
         .context("the device did not speak a code")
@@ -105,7 +101,12 @@ async fn prepare(
     world.clock.set_ms(sim.unix_ms() as i64);
     world
         .service
-        .activate(&world.serial, &world.user, &world.activation_code, &code)
+        .activate(
+            world.serial.as_str(),
+            &world.user,
+            &world.activation_code,
+            &code,
+        )
         .await
         .context("activating the demo device with the code it spoke")?;
     println!(

@@ -99,12 +99,12 @@ fn start_ms(args: &DeviceArgs) -> Result<u64> {
 fn device_setup(args: &DeviceArgs) -> Result<host_sim::sim::Setup> {
     let uri = match (&args.secret_uri, &args.provisioning) {
         (Some(uri), _) => otp::KeyUri::parse(uri).context("--secret-uri")?,
-        (None, Some(path)) => return setup::device_from_file(path, setup::DEFAULT_SERIAL),
+        (None, Some(path)) => return setup::device_from_file(path, &setup::default_serial()),
         (None, None) => {
             otp::KeyUri::parse(setup::DEFAULT_SECRET_URI).context("the default secret")?
         }
     };
-    setup::device_from_uri(&uri, setup::DEFAULT_SERIAL)
+    setup::device_from_uri(&uri, &setup::default_serial())
 }
 
 fn describe(entry: &Entry) -> String {

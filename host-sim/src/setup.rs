@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDateTime;
-use otp::{KeyUri, OtpKind, Secret};
+use otp::{KeyUri, OtpKind, Secret, Serial};
 use reader_device::provision::{self, Provisioned};
 use reader_device::{Config, Record};
 use service::{Channel, ManualClock, SecretBox, Service};
@@ -21,24 +21,30 @@ pub const DEFAULT_SECRET_URI: &str =
 /// The serial number of the simulated device.
 pub const DEFAULT_SERIAL: &str = "KP2026000001";
 
+/// [`DEFAULT_SERIAL`] as a serial number.
+pub fn default_serial() -> Serial {
+    Serial::parse(DEFAULT_SERIAL).expect("the default serial is valid")
+}
+
 /// A device with the secret an otpauth URI provisions.
-pub fn device_from_uri(uri: &KeyUri, serial: &str) -> Result<Setup> {
+pub fn device_from_uri(uri: &KeyUri, serial: &Serial) -> Result<Setup> {
     setup(provision::from_uri(uri)?, serial)
 }
 
 /// A device provisioned from a file (an otpauth URI or PSKC), as the real device is.
-pub fn device_from_file(path: &Path, serial: &str) -> Result<Setup> {
+pub fn device_from_file(path: &Path, serial: &Serial) -> Result<Setup> {
     setup(provision::load(path, serial, None)?, serial)
 }
 
-fn setup(provisioned: Provisioned, serial: &str) -> Result<Setup> {
+fn setup(provisioned: Provisioned, serial: &Serial) -> Result<Setup> {
+    let config = Config::default();
     let record = Record {
         hotp_next: provisioned.hotp_start,
-        ..Record::default()
+        ..Record::fresh(&config)
     };
     Ok(Setup {
-        config: Config::default(),
-        serial: serial.to_owned(),
+        config,
+        serial: serial.clone(),
         token: Some(provisioned.token),
         record,
     })
@@ -61,7 +67,7 @@ pub struct DemoWorld {
     pub service: Service,
     pub clock: ManualClock,
     pub uri: KeyUri,
-    pub serial: String,
+    pub serial: Serial,
     pub user: String,
     pub activation_code: String,
 }
@@ -76,13 +82,13 @@ pub async fn demo_world(unix_ms: u64) -> Result<DemoWorld> {
         .context("creating the demo folder")?;
     let mut key = vec![0u8; 20];
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut key);
-    let serial = DEFAULT_SERIAL.to_owned();
+    let serial = default_serial();
     let uri = KeyUri {
         kind: OtpKind::Totp {
             period: otp::DEFAULT_PERIOD,
         },
         issuer: Some("MitID".to_owned()),
-        account: serial.clone(),
+        account: serial.to_string(),
         secret: Secret::new(key),
         algorithm: otp::Algorithm::Sha1,
         digits: otp::Digits::SIX,
@@ -103,7 +109,7 @@ pub async fn demo_world(unix_ms: u64) -> Result<DemoWorld> {
         .context("importing the demo device")?;
     let user = "demo".to_owned();
     let issued = service
-        .issue_activation_code(&serial, &user, Channel::Paper, "demo")
+        .issue_activation_code(serial.as_str(), &user, Channel::Paper, "demo")
         .await
         .context("issuing an activation code")?;
     Ok(DemoWorld {
@@ -147,8 +153,11 @@ mod tests {
 
     #[test]
     fn the_default_secret_is_a_totp_device() {
-        let setup =
-            device_from_uri(&KeyUri::parse(DEFAULT_SECRET_URI).unwrap(), DEFAULT_SERIAL).unwrap();
+        let setup = device_from_uri(
+            &KeyUri::parse(DEFAULT_SECRET_URI).unwrap(),
+            &default_serial(),
+        )
+        .unwrap();
         assert!(matches!(setup.token, Some(reader_device::Token::Totp(_))));
         assert_eq!(setup.record.hotp_next, None);
     }

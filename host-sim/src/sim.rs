@@ -32,7 +32,7 @@ pub const PANEL: (u32, u32) = (320, 240);
 #[derive(Debug, Clone)]
 pub struct Setup {
     pub config: Config,
-    pub serial: String,
+    pub serial: otp::Serial,
     pub token: Option<Token>,
     /// What a fresh device starts from (e.g. an HOTP device's first counter).
     pub record: Record,

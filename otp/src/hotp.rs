@@ -108,6 +108,25 @@ impl Code {
     pub fn digit_values(&self) -> Vec<u8> {
         self.to_string().bytes().map(|b| b - b'0').collect()
     }
+
+    /// A code typed or given as text: 6 to 10 ASCII digits, leading zeros kept.
+    pub fn from_digits(text: &str) -> Result<Code, CodeError> {
+        if let Some(index) = text.bytes().position(|b| !b.is_ascii_digit()) {
+            return Err(CodeError::NotDigit {
+                position: text[..index].chars().count() + 1,
+            });
+        }
+        let count = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        let digits = Digits::new(count).map_err(|_| CodeError::WrongLength {
+            found: text.len(),
+            expected: if count < 6 { 6 } else { 10 },
+        })?;
+        let value = text.parse().map_err(|_| CodeError::WrongLength {
+            found: text.len(),
+            expected: digits.get(),
+        })?;
+        Ok(Code { value, digits })
+    }
 }
 
 impl fmt::Display for Code {
@@ -431,6 +450,15 @@ mod tests {
         // RFC 4226 Appendix D, counter 0: truncated value 1284755224.
         assert_eq!(hotp.code(0).to_string(), "1284755224");
         assert_eq!(hotp.code(0).digit_values(), [1, 2, 8, 4, 7, 5, 5, 2, 2, 4]);
+        let typed = Code::from_digits("0123456").unwrap();
+        assert_eq!(typed.to_string(), "0123456");
+        assert_eq!(typed.digits().get(), 7);
+        assert_eq!(
+            Code::from_digits("12a456"),
+            Err(CodeError::NotDigit { position: 3 })
+        );
+        assert!(Code::from_digits("12345").is_err());
+        assert!(Code::from_digits("12345678901").is_err());
     }
 
     #[test]

@@ -13,11 +13,13 @@
 pub mod hotp;
 pub mod pskc;
 pub mod secret;
+pub mod serial;
 pub mod totp;
 pub mod uri;
 
 pub use hotp::{Algorithm, Code, CodeError, Digits, Hotp, Window};
 pub use pskc::{KeyPackage, PskcError};
 pub use secret::{Secret, SecretError};
+pub use serial::{Serial, SerialError};
 pub use totp::{Totp, TotpError, DEFAULT_PERIOD};
 pub use uri::{KeyUri, OtpKind, UriError};

@@ -24,12 +24,20 @@ pub enum ConfigError {
     Invalid { path: PathBuf, problem: String },
 }
 
+/// A serial number, checked where it is read (the one check, [`otp::Serial::parse`]).
+fn serial<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<otp::Serial, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+    otp::Serial::parse(&text).map_err(serde::de::Error::custom)
+}
+
 /// The whole file.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceConfig {
-    /// The serial number printed on the device, spoken in the activation menu.
-    pub serial: String,
+    /// The serial number printed on the device (letters and digits; spaces and hyphens
+    /// only group it), shown and spoken in the activation menu.
+    #[serde(deserialize_with = "serial")]
+    pub serial: otp::Serial,
     /// The otpauth:// URI or PSKC file with the secret (kept 0600).
     pub provisioning: PathBuf,
     /// A file holding the PSKC pre-shared key in hex, if the PSKC file is encrypted.
@@ -233,14 +241,6 @@ impl DeviceConfig {
                 "[device] auto_off_warning_s must be at least 20 (WCAG 2.2.1)".into(),
             ));
         }
-        // Spaces and dashes only group the printed number; the digits are what is read out.
-        config.serial.retain(|c| c != ' ' && c != '-');
-        if config.serial.is_empty() || !config.serial.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid(format!(
-                "serial {:?} must be digits 0-9 (spaces and dashes allowed)",
-                config.serial
-            )));
-        }
         if let HardwareConfig::Pi(pi) = &config.hardware {
             pi.key_pins().map_err(invalid)?;
         }
@@ -281,5 +281,8 @@ mod tests {
             DeviceConfig::load(&path),
             Err(ConfigError::Parse { .. })
         ));
+        std::fs::write(&path, "serial = \"KP20,26\"").unwrap();
+        let message = DeviceConfig::load(&path).unwrap_err().to_string();
+        assert!(message.contains("',' at position 5"), "{message}");
     }
 }

@@ -3,11 +3,25 @@
 //! persist, power off) come out. It never touches hardware, clocks or files.
 //!
 //! Architecture invariant: a code is only shown for the time step it belongs to, and only
-//! spoken through headphones unless the user turned the speaker on (EN 301 549 5.1.3.9).
+//! spoken through headphones unless the user chose the speaker (EN 301 549 5.1.3.9): by a
+//! second press of the red key after the device offered it, or by the persisted "always
+//! read aloud" setting.
+//!
+//! The keys, as on MitID's audio code reader:
+//! - the red key, from off: switch on, show the code and say it, in one press;
+//! - the red key, tapped while on: say the code again (a fresh one once its step passed);
+//!   without headphones the first press only says that headphones can be connected or
+//!   that another press reads the code aloud, and that press reads it on the speaker;
+//! - a digit key alone: show and say the code, like the red key;
+//! - hold the red key and press a digit (a chord): right-hand keys up, left-hand keys
+//!   down — 1/3 volume, 4/6 speed, 7/9 language — 0 repeat, 2 grouping, 5 key help,
+//!   8 settings menu;
+//! - without pressing two keys at once (EN 301 549 5.9): hold the red key until it says
+//!   "function" (`function_hold_ms`), release it, then press the digit;
+//! - hold the red key alone for `power_off_hold_ms`: switch off.
 
-use otp::{Hotp, Totp};
+use otp::{Code, Hotp, Serial, Totp};
 use speech::{Grouping, Lang, Part, Rate, Utterance};
-use zeroize::Zeroizing;
 
 use crate::keys::{Column, Edge, Key, KeyFilter};
 use crate::screen::{Fault, Notice, Screen, Silence, Status, View};
@@ -45,8 +59,14 @@ pub struct Config {
     pub auto_off_s: Option<u64>,
     /// Warn this many seconds before the automatic switch-off (WCAG 2.2.1: at least 20).
     pub auto_off_warning_s: u64,
-    /// Holding the function key this long switches the device off.
+    /// Holding the red key alone this long announces function mode; released then, the
+    /// next digit is a function (the one-key way to every function, EN 301 549 5.9).
+    pub function_hold_ms: u64,
+    /// Holding the red key alone this long switches the device off.
     pub power_off_hold_ms: u64,
+    /// A new device reads codes aloud through the speaker without asking ("always read
+    /// aloud"), as MitID's does; the user can change it in the menu, and it is kept.
+    pub always_aloud: bool,
     /// The volume at every power on (5.1.3.13), 1..=`max_volume`.
     pub default_volume: u8,
     pub max_volume: u8,
@@ -67,7 +87,9 @@ impl Default for Config {
             code_timeout_s: 60,
             auto_off_s: Some(180),
             auto_off_warning_s: 30,
+            function_hold_ms: 800,
             power_off_hold_ms: 2000,
+            always_aloud: false,
             default_volume: 4,
             max_volume: 10,
             battery_low_percent: 15,
@@ -87,6 +109,9 @@ pub struct Settings {
     /// The double-strike window (5.8), one of [`DOUBLE_STRIKE_STEPS`].
     pub double_strike_ms: u64,
     pub invert: bool,
+    /// Codes are read aloud through the speaker without headphones, with no second press:
+    /// the user's explicit, persisted choice (EN 301 549 5.1.3.9).
+    pub always_aloud: bool,
 }
 
 impl Default for Settings {
@@ -97,6 +122,7 @@ impl Default for Settings {
             rate: Rate::Normal,
             double_strike_ms: 0,
             invert: false,
+            always_aloud: false,
         }
     }
 }
@@ -111,6 +137,20 @@ pub struct Record {
     /// The latest wall time (Unix seconds) the device has trusted; an RTC reading earlier
     /// than this means the clock went backwards.
     pub clock_mark: u64,
+}
+
+impl Record {
+    /// The record of a device that has never saved one: default settings, with "always
+    /// read aloud" as the deployment's config chooses.
+    pub fn fresh(config: &Config) -> Record {
+        Record {
+            settings: Settings {
+                always_aloud: config.always_aloud,
+                ..Settings::default()
+            },
+            ..Record::default()
+        }
+    }
 }
 
 /// The one-time-code generator the device was provisioned with.
@@ -148,7 +188,7 @@ pub enum Event {
 pub enum Channel {
     /// Private listening through the 3.5 mm jack.
     Headphones,
-    /// The built-in speaker: never codes unless the user turned it on.
+    /// The built-in speaker: never codes unless the user chose it.
     Speaker,
 }
 
@@ -181,16 +221,15 @@ pub enum Effect {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Off,
-    /// On; digit keys make (or repeat) a code.
+    /// On; the red key (tapped) or a digit says the code.
     Idle,
-    /// After the function key: the next digit is a setting. `held_since` while the key is
-    /// still down (hold-and-press), `None` once released (sticky, EN 301 549 5.9).
-    Function {
-        held_since: Option<u64>,
-    },
-    /// The function key twice: the settings menu.
+    /// Sticky function mode (EN 301 549 5.9): the red key was held until it said
+    /// "function" and released; the next digit is a function, the red key cancels.
+    Function,
+    /// The settings menu (red + 8).
     Menu,
-    /// Keys say what they do instead of doing it; `armed` after the function key.
+    /// Keys say what they do instead of doing it; `armed` after the red key, so that 5
+    /// next leaves key help (as does red + 5 held together).
     KeyHelp {
         armed: bool,
     },
@@ -202,21 +241,46 @@ enum Mode {
     },
 }
 
-/// A code on the screen. Its digits are wiped from memory when it goes.
+/// The red key while it is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RedPress {
+    since_ms: u64,
+    /// The press already did its job (switched on, left a menu, made a chord): its release
+    /// and its hold do nothing more.
+    used: bool,
+    /// Held past `function_hold_ms` and "function" was said: released, function mode.
+    latched: bool,
+}
+
+/// How the user asked for the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    /// The red key: a second press after the offer reads the code on the speaker.
+    Red,
+    /// A digit key.
+    Digit,
+}
+
+/// A code on the screen. Its digits leave memory with it (`Code` is a plain value that
+/// redacts itself in `Debug`).
 struct Shown {
-    digits: Zeroizing<String>,
+    code: Code,
     /// The TOTP step it belongs to (HOTP codes have none).
     step: Option<u64>,
     shown_mono_ms: u64,
+    /// Without headphones the speaker offered to read this code aloud on a second press of
+    /// the red key.
+    aloud_offered: bool,
 }
 
 /// The audio code reader's brain. See the module docs.
 pub struct Device {
     config: Config,
     token: Option<Token>,
-    serial: String,
+    serial: Serial,
     record: Record,
     mode: Mode,
+    red: Option<RedPress>,
     keys: KeyFilter,
     volume: u8,
     speaker_on: bool,
@@ -258,8 +322,8 @@ impl std::fmt::Debug for Device {
 }
 
 impl Device {
-    /// A device that is switched off; send [`Event::PowerOn`] (or press the function key).
-    pub fn new(config: Config, serial: String, token: Option<Token>, record: Record) -> Self {
+    /// A device that is switched off; send [`Event::PowerOn`] (or press the red key).
+    pub fn new(config: Config, serial: Serial, token: Option<Token>, record: Record) -> Self {
         let keys = KeyFilter::new(config.debounce_ms, record.settings.double_strike_ms);
         let volume = config.default_volume;
         Device {
@@ -268,6 +332,7 @@ impl Device {
             serial,
             record,
             mode: Mode::Off,
+            red: None,
             keys,
             volume,
             speaker_on: false,
@@ -306,7 +371,8 @@ impl Device {
         self.volume
     }
 
-    /// Whether the user has chosen to hear codes through the speaker.
+    /// Whether codes go to the speaker now: the user chose it for this session (a second
+    /// press of the red key) or for good ("always read aloud").
     pub fn speaker_on(&self) -> bool {
         self.speaker_on
     }
@@ -319,7 +385,7 @@ impl Device {
     pub fn screen(&self) -> Screen {
         let view = match self.mode {
             Mode::Off => View::Off,
-            Mode::Function { .. } => View::Function,
+            Mode::Function => View::Function,
             Mode::Menu => View::Menu,
             Mode::KeyHelp { .. } => View::KeyHelp,
             Mode::Activation => View::Activation {
@@ -327,9 +393,7 @@ impl Device {
             },
             Mode::Reserving { .. } => View::Working,
             Mode::Idle => match (&self.shown, self.fault()) {
-                (Some(shown), _) => View::Code {
-                    digits: shown.digits.to_string(),
-                },
+                (Some(shown), _) => View::Code { code: shown.code },
                 (None, Some(fault)) => View::Fault(fault),
                 (None, None) => View::Ready,
             },
@@ -358,107 +422,130 @@ impl Device {
             self.check_clock(now, &mut out);
             self.expire_code(now, &mut out);
         }
-        let event = match event {
-            Event::Key(key, edge) => match self.keys.feed(key, edge, now.mono_ms) {
-                Some(edge) => {
+        // Edges the debounce held back are taken once their window has passed, so the
+        // device always ends up agreeing with the keys as they physically are.
+        for (key, edge) in self.keys.settle(now.mono_ms) {
+            self.key_taken(edge, now, &mut out);
+            self.dispatch(Event::Key(key, edge), now, &mut out);
+        }
+        match event {
+            Event::Key(key, edge) => {
+                if let Some(edge) = self.keys.feed(key, edge, now.mono_ms) {
                     self.key_taken(edge, now, &mut out);
-                    Event::Key(key, edge)
+                    self.dispatch(Event::Key(key, edge), now, &mut out);
                 }
-                None => return self.finish(out),
-            },
-            other => other,
-        };
-        match (self.mode, event) {
-            // Switched off: the red key or the power supply switches on.
-            (Mode::Off, Event::PowerOn | Event::Key(Key::Function, Edge::Down)) => {
-                self.power_on(now, &mut out)
             }
-            // Switched off: everything else is ignored, but the battery level is noted.
+            other => self.dispatch(other, now, &mut out),
+        }
+        self.finish(out)
+    }
+
+    /// One debounced event in the current mode.
+    fn dispatch(&mut self, event: Event, now: Now, out: &mut Vec<Effect>) {
+        let red_down = self.red.is_some();
+        match (self.mode, event) {
+            // Switched off, the red key: switch on and give the code, in one press.
+            (Mode::Off, Event::Key(Key::Function, Edge::Down)) => {
+                self.power_on(now, out);
+                // A battery too low to stay on switched it off again at once.
+                if self.is_on() {
+                    self.red = Some(RedPress {
+                        since_ms: now.mono_ms,
+                        used: true,
+                        latched: false,
+                    });
+                    self.request_code(Ask::Red, now, out);
+                }
+            }
+            // Switched off, the power supply (boot): switch on and wait for the red key.
+            (Mode::Off, Event::PowerOn) => {
+                self.power_on(now, out);
+                if self.is_on() && self.fault().is_none() {
+                    self.say(Utterance::prompt("ready"), out);
+                }
+            }
+            // Switched off: the battery level is noted.
             (Mode::Off, Event::Battery(percent)) => self.battery = Some(percent),
             // Switched off: headphones are noted so the first code after power on is private.
             (Mode::Off, Event::Headphones(plugged)) => self.headphones = plugged,
             // Switched off: nothing else matters.
             (Mode::Off, _) => {}
             // The system is shutting down.
-            (_, Event::PowerOff) => self.power_off(None, &mut out),
+            (_, Event::PowerOff) => self.power_off(None, out),
             // Already on; a second power-on report changes nothing.
             (_, Event::PowerOn) => {}
-            // Time passes: long hold of the red key, automatic switch-off.
-            (mode, Event::Tick) => self.tick(mode, now, &mut out),
+            // Time passes: the red key held, announcements due, automatic switch-off.
+            (_, Event::Tick) => self.tick(now, out),
             // Headphones in or out; unplugging stops speech so it never moves to the speaker.
-            (_, Event::Headphones(plugged)) => self.headphones_changed(plugged, &mut out),
+            (_, Event::Headphones(plugged)) => self.headphones_changed(plugged, out),
             // Battery level: warn once when low, switch off safely when critical.
-            (_, Event::Battery(percent)) => self.battery_changed(percent, &mut out),
+            (_, Event::Battery(percent)) => self.battery_changed(percent, out),
             // The HOTP counter is safely used up: now the code may be shown.
-            (Mode::Reserving { counter }, Event::Saved) => self.show_hotp(counter, now, &mut out),
+            (Mode::Reserving { counter }, Event::Saved) => self.show_hotp(counter, now, out),
             // The HOTP counter could not be saved: no code, say why.
             (Mode::Reserving { .. }, Event::SaveFailed) => {
                 self.storage_failed = true;
                 self.mode = Mode::Idle;
-                self.say(Utterance::prompt("storage-failed"), &mut out);
+                self.say(Utterance::prompt("storage-failed"), out);
             }
             // A settings save landed.
             (_, Event::Saved) => {}
             // A settings save failed: the change holds until power off; say so.
             (_, Event::SaveFailed) => {
                 self.notice = Some(Notice::SettingsNotSaved);
-                self.say(Utterance::prompt("settings-not-saved"), &mut out);
+                self.say(Utterance::prompt("settings-not-saved"), out);
             }
             // Audio lost or back: the status bar says why the device is silent.
             (_, Event::Audio(silence)) => self.silence = silence,
-            // Releases only matter for the red key in function mode; all else is ignored.
-            (mode, Event::Key(key, Edge::Up)) => self.key_released(mode, key, &mut out),
-            // Busy reserving an HOTP counter: keys wait (speech was stopped).
-            (Mode::Reserving { .. }, Event::Key(_, Edge::Down)) => {}
-            // The red key: start function mode (held or sticky).
-            (Mode::Idle, Event::Key(Key::Function, Edge::Down)) => {
-                self.mode = Mode::Function {
-                    held_since: Some(now.mono_ms),
+            // The red key released: a tap asks for the code; a latched hold opens function
+            // mode; a press that already did something does nothing more.
+            (mode, Event::Key(Key::Function, Edge::Up)) => self.red_released(mode, now, out),
+            // Digit releases mean nothing.
+            (_, Event::Key(_, Edge::Up)) => {}
+            // Busy reserving an HOTP counter: keys wait (speech was stopped); a red press
+            // is spent so its release asks for nothing.
+            (Mode::Reserving { .. }, Event::Key(key, Edge::Down)) => {
+                if key == Key::Function {
+                    self.red = Some(RedPress {
+                        since_ms: now.mono_ms,
+                        used: true,
+                        latched: false,
+                    });
                 }
             }
-            // A digit: make a code, or repeat the one shown.
-            (Mode::Idle, Event::Key(_, Edge::Down)) => self.code_key(now, &mut out),
-            // The red key again after releasing it: the settings menu.
-            (Mode::Function { .. }, Event::Key(Key::Function, Edge::Down)) => {
-                self.mode = Mode::Menu;
-                self.guide("menu", &mut out);
-            }
-            // A digit in function mode (held or sticky): one setting, then back to idle.
-            (Mode::Function { .. }, Event::Key(key, Edge::Down)) => {
+            // The red key goes down while on: what it does is decided on release, on a
+            // digit pressed with it, or when it has been held long enough.
+            (mode, Event::Key(Key::Function, Edge::Down)) => self.red_pressed(mode, now, out),
+            // Key help, red + 5 together (or red then 5): leave key help.
+            (Mode::KeyHelp { armed }, Event::Key(Key::D5, Edge::Down)) if armed || red_down => {
+                self.spend_red();
                 self.mode = Mode::Idle;
-                self.function_key(key, &mut out);
+                self.say(Utterance::prompt("key-help-off"), out);
             }
-            // The red key in the menu: leave it.
-            (Mode::Menu, Event::Key(Key::Function, Edge::Down)) => {
+            // Key help, a digit: describe it (with the red key held: the chord), do nothing.
+            (Mode::KeyHelp { .. }, Event::Key(key, Edge::Down)) => {
+                self.spend_red();
+                self.mode = Mode::KeyHelp { armed: false };
+                self.say_key_help(key, red_down, out);
+            }
+            // Red held and a digit: a chord, the digit's function.
+            (_, Event::Key(key, Edge::Down)) if red_down => {
+                self.spend_red();
                 self.mode = Mode::Idle;
-                self.guide("function-cancelled", &mut out);
+                self.function_key(key, out);
+            }
+            // A digit alone: the code, made fresh or repeated.
+            (Mode::Idle, Event::Key(_, Edge::Down)) => self.request_code(Ask::Digit, now, out),
+            // A digit in sticky function mode: one function, then back to idle.
+            (Mode::Function, Event::Key(key, Edge::Down)) => {
+                self.mode = Mode::Idle;
+                self.function_key(key, out);
             }
             // A digit in the menu: its choice.
-            (Mode::Menu, Event::Key(key, Edge::Down)) => self.menu_key(key, &mut out),
-            // Key help, red key: describe it and arm the way out (function, then 5).
-            (Mode::KeyHelp { .. }, Event::Key(Key::Function, Edge::Down)) => {
-                self.mode = Mode::KeyHelp { armed: true };
-                self.say_key_help(Key::Function, &mut out);
-            }
-            // Key help, function then 5: leave key help.
-            (Mode::KeyHelp { armed: true }, Event::Key(Key::D5, Edge::Down)) => {
-                self.mode = Mode::Idle;
-                self.say(Utterance::prompt("key-help-off"), &mut out);
-            }
-            // Key help, a digit: describe it, do nothing.
-            (Mode::KeyHelp { .. }, Event::Key(key, Edge::Down)) => {
-                self.mode = Mode::KeyHelp { armed: false };
-                self.say_key_help(key, &mut out);
-            }
-            // Activation menu, red key: leave it.
-            (Mode::Activation, Event::Key(Key::Function, Edge::Down)) => {
-                self.mode = Mode::Idle;
-                self.say(Utterance::prompt("menu-closed"), &mut out);
-            }
+            (Mode::Menu, Event::Key(key, Edge::Down)) => self.menu_key(key, out),
             // Activation menu, a digit: say the serial number again.
-            (Mode::Activation, Event::Key(_, Edge::Down)) => self.say_serial(&mut out),
+            (Mode::Activation, Event::Key(_, Edge::Down)) => self.say_serial(out),
         }
-        self.finish(out)
     }
 
     /// Emits a draw if the screen changed.
@@ -485,6 +572,58 @@ impl Device {
         }
     }
 
+    /// The red key went down while on (not reserving).
+    fn red_pressed(&mut self, mode: Mode, now: Now, out: &mut Vec<Effect>) {
+        let used = match mode {
+            // Idle: wait for the release, a chord or the hold.
+            Mode::Idle => false,
+            // Sticky function mode: the red key cancels it.
+            Mode::Function => {
+                self.mode = Mode::Idle;
+                self.guide("function-cancelled", out);
+                true
+            }
+            // The menus: the red key leaves them.
+            Mode::Menu | Mode::Activation => {
+                self.mode = Mode::Idle;
+                self.say(Utterance::prompt("menu-closed"), out);
+                true
+            }
+            // Key help: the red key describes itself and arms the way out (then 5).
+            Mode::KeyHelp { .. } => {
+                self.mode = Mode::KeyHelp { armed: true };
+                self.say_key_help(Key::Function, false, out);
+                true
+            }
+            Mode::Off | Mode::Reserving { .. } => true,
+        };
+        self.red = Some(RedPress {
+            since_ms: now.mono_ms,
+            used,
+            latched: false,
+        });
+    }
+
+    fn red_released(&mut self, mode: Mode, now: Now, out: &mut Vec<Effect>) {
+        let Some(press) = self.red.take() else { return };
+        match (press.used, press.latched, mode) {
+            // Already did its job (switched on, chord, left a menu).
+            (true, _, _) => {}
+            // Held until "function" was said: the next digit is a function.
+            (false, true, Mode::Idle) => self.mode = Mode::Function,
+            // A tap: the code.
+            (false, false, Mode::Idle) => self.request_code(Ask::Red, now, out),
+            (false, _, _) => {}
+        }
+    }
+
+    /// The red key held down did something (a chord): its release does nothing more.
+    fn spend_red(&mut self) {
+        if let Some(press) = &mut self.red {
+            press.used = true;
+        }
+    }
+
     fn fault(&self) -> Option<Fault> {
         if self.token.is_none() {
             Some(Fault::NotProvisioned)
@@ -505,13 +644,15 @@ impl Device {
         }
     }
 
+    /// Switches on: settings that reset after each use (5.1.3.13) go back to their start.
     fn power_on(&mut self, now: Now, out: &mut Vec<Effect>) {
         self.mode = Mode::Idle;
+        self.red = None;
         self.volume = self
             .config
             .default_volume
             .clamp(1, self.config.max_volume.max(1));
-        self.speaker_on = false;
+        self.speaker_on = self.record.settings.always_aloud;
         self.clock_wrong = false;
         self.storage_failed = false;
         self.notice = None;
@@ -521,11 +662,9 @@ impl Device {
         self.auto_off_warned = false;
         self.battery_warned = false;
         self.check_clock(now, out);
-        let greeting = match self.fault() {
-            Some(fault) => Utterance::prompt(Self::fault_prompt(fault)),
-            None => Utterance::prompt("ready"),
-        };
-        self.say(greeting, out);
+        if let Some(fault) = self.fault() {
+            self.say(Utterance::prompt(Self::fault_prompt(fault)), out);
+        }
         if let Some(percent) = self.battery {
             self.battery_changed(percent, out);
         }
@@ -542,6 +681,7 @@ impl Device {
         self.last_message = None;
         self.pending = None;
         self.mode = Mode::Off;
+        self.red = None;
         self.keys.reset();
         out.push(Effect::PowerOff);
     }
@@ -618,7 +758,7 @@ impl Device {
         }
     }
 
-    fn tick(&mut self, mode: Mode, now: Now, out: &mut Vec<Effect>) {
+    fn tick(&mut self, now: Now, out: &mut Vec<Effect>) {
         if self
             .pending
             .as_ref()
@@ -628,14 +768,21 @@ impl Device {
                 self.say(message, out);
             }
         }
-        if let Mode::Function {
-            held_since: Some(since),
-        } = mode
-        {
-            if now.mono_ms.saturating_sub(since) >= self.config.power_off_hold_ms {
+        if let Some(press) = self.red {
+            let held_ms = now.mono_ms.saturating_sub(press.since_ms);
+            if !press.used && held_ms >= self.config.power_off_hold_ms {
                 self.notice = Some(Notice::PoweringOff);
                 return self.power_off(Some("powering-off"), out);
             }
+            if !press.used && !press.latched && held_ms >= self.config.function_hold_ms {
+                self.red = Some(RedPress {
+                    latched: true,
+                    ..press
+                });
+                self.guide("function-mode", out);
+            }
+            // Holding the red key is activity: it never times out under the user's finger.
+            self.last_activity_ms = now.mono_ms;
         }
         let Some(auto_off_s) = self.config.auto_off_s else {
             return;
@@ -692,27 +839,20 @@ impl Device {
         }
     }
 
-    fn key_released(&mut self, mode: Mode, key: Key, out: &mut Vec<Effect>) {
-        if let (
-            Mode::Function {
-                held_since: Some(_),
-            },
-            Key::Function,
-        ) = (mode, key)
-        {
-            // Released without a digit: function mode stays on (sticky, 5.9).
-            self.mode = Mode::Function { held_since: None };
-            self.guide("function-mode", out);
-        }
-    }
-
-    /// A digit in idle: the code, made fresh or repeated.
-    fn code_key(&mut self, now: Now, out: &mut Vec<Effect>) {
+    /// The user asks for the code (red key tapped, or a digit): repeat the one shown, or
+    /// make a fresh one. Without headphones the speaker first offers; a second press of the
+    /// red key takes the offer and reads the code aloud (the user's explicit choice).
+    fn request_code(&mut self, ask: Ask, now: Now, out: &mut Vec<Effect>) {
         if let Some(shown) = &self.shown {
-            let digits = shown.digits.to_string();
+            let code = shown.code;
+            if ask == Ask::Red && shown.aloud_offered && !self.headphones && !self.speaker_on {
+                self.speaker_on = true;
+                self.notice = Some(Notice::Speaker(true));
+                return self.say(Utterance::prompt("your-code-is").then_code(code), out);
+            }
             let message = Utterance::prompt("repeating")
                 .then_prompt("your-code-is")
-                .then_code(&digits);
+                .then_code(code);
             return self.say(message, out);
         }
         if let Some(fault) = self.fault() {
@@ -724,7 +864,7 @@ impl Device {
                     self.clock_wrong = true;
                     return self.say(Utterance::prompt("clock-wrong"), out);
                 };
-                let code = totp.code_for_step(step).to_string();
+                let code = totp.code_for_step(step);
                 self.show(code, Some(step), now, out);
                 if now.unix_secs() > self.record.clock_mark {
                     self.record.clock_mark = now.unix_secs();
@@ -745,19 +885,19 @@ impl Device {
     fn show_hotp(&mut self, counter: u64, now: Now, out: &mut Vec<Effect>) {
         self.mode = Mode::Idle;
         if let Some(Token::Hotp(hotp)) = &self.token {
-            let code = hotp.code(counter).to_string();
+            let code = hotp.code(counter);
             self.show(code, None, now, out);
         }
     }
 
-    fn show(&mut self, digits: String, step: Option<u64>, now: Now, out: &mut Vec<Effect>) {
-        let message = Utterance::prompt("your-code-is").then_code(&digits);
+    fn show(&mut self, code: Code, step: Option<u64>, now: Now, out: &mut Vec<Effect>) {
         self.shown = Some(Shown {
-            digits: Zeroizing::new(digits),
+            code,
             step,
             shown_mono_ms: now.mono_ms,
+            aloud_offered: false,
         });
-        self.say(message, out);
+        self.say(Utterance::prompt("your-code-is").then_code(code), out);
     }
 
     /// The step of the code on screen, if it is a TOTP code (for tests and the simulator).
@@ -765,8 +905,9 @@ impl Device {
         self.shown.as_ref().and_then(|shown| shown.step)
     }
 
-    /// Says `message`, routing it: codes only through headphones unless the speaker is on;
-    /// otherwise the speaker says only "connect headphones" (5.1.3.9).
+    /// Says `message`, routing it: a code goes to the headphones when they are in, to the
+    /// speaker when the user chose it; otherwise the speaker says only that the code is on
+    /// the screen and how to hear it, never a digit (5.1.3.9).
     fn say(&mut self, message: Utterance, out: &mut Vec<Effect>) {
         let private = message
             .parts
@@ -778,7 +919,10 @@ impl Device {
             (message.clone(), Channel::Speaker)
         } else {
             self.notice = Some(Notice::ConnectHeadphones);
-            (Utterance::prompt("connect-headphones"), Channel::Speaker)
+            if let Some(shown) = &mut self.shown {
+                shown.aloud_offered = true;
+            }
+            (Utterance::prompt("code-on-screen"), Channel::Speaker)
         };
         if utterance
             .parts
@@ -800,7 +944,7 @@ impl Device {
     }
 
     /// Says a navigation prompt ("function mode", "menu") that "repeat last message" skips,
-    /// so function + 0 repeats what was said before it.
+    /// so red + 0 repeats what was said before it.
     fn guide(&mut self, prompt: &str, out: &mut Vec<Effect>) {
         let last = self.last_message.take();
         self.say(Utterance::prompt(prompt), out);
@@ -815,17 +959,16 @@ impl Device {
         out.push(Effect::Persist(self.record));
     }
 
-    /// Function key then a digit (held or sticky).
+    /// A function: red + a digit (held together, or sticky). Right-hand keys turn a
+    /// setting up, left-hand keys down (MitID's rule); see [`function_of`].
     fn function_key(&mut self, key: Key, out: &mut Vec<Effect>) {
-        let max = self.config.max_volume.max(1);
-        match (key, key.column()) {
-            // Function + 0: repeat the last message.
-            (Key::D0, _) => match self.last_message.clone() {
+        match function_of(key) {
+            Function::Repeat => match self.last_message.clone() {
                 Some(message) => self.say(message, out),
                 None => self.say(Utterance::prompt("nothing-to-repeat"), out),
             },
-            (_, Some(Column::Left)) | (_, Some(Column::Right)) => {
-                let up = key.column() == Some(Column::Right);
+            Function::Volume(up) => {
+                let max = self.config.max_volume.max(1);
                 let limit = if up { max } else { 1 };
                 let (level, prompt) = if self.volume == limit {
                     (self.volume, if up { "volume-max" } else { "volume-min" })
@@ -842,7 +985,42 @@ impl Device {
                     out,
                 );
             }
-            (Key::D2, _) => {
+            Function::Rate(faster) => {
+                let rates = [Rate::Slow, Rate::Normal, Rate::Fast];
+                let index = rates
+                    .iter()
+                    .position(|rate| *rate == self.record.settings.rate)
+                    .unwrap_or(1);
+                let next = if faster {
+                    (index + 1).min(rates.len() - 1)
+                } else {
+                    index.saturating_sub(1)
+                };
+                let rate = rates[next];
+                self.record.settings.rate = rate;
+                let prompt = match (rate, next == index) {
+                    (Rate::Slow, true) => "rate-slowest",
+                    (Rate::Fast, true) => "rate-fastest",
+                    (Rate::Slow, _) => "rate-slow",
+                    (Rate::Normal, _) => "rate-normal",
+                    (Rate::Fast, _) => "rate-fast",
+                };
+                self.settings_changed(Utterance::prompt(prompt), Notice::Rate(rate), out);
+            }
+            Function::Language(forward) => {
+                let count = Lang::ALL.len();
+                let index = Lang::ALL
+                    .iter()
+                    .position(|lang| *lang == self.record.settings.lang)
+                    .unwrap_or(0);
+                let next = if forward {
+                    (index + 1) % count
+                } else {
+                    (index + count - 1) % count
+                };
+                self.set_language(Lang::ALL[next], out);
+            }
+            Function::Grouping => {
                 let next = match self.record.settings.grouping {
                     Grouping::Threes => Grouping::Pairs,
                     Grouping::Pairs => Grouping::Single,
@@ -856,29 +1034,27 @@ impl Device {
                 };
                 self.settings_changed(Utterance::prompt(prompt), Notice::Grouping(next), out);
             }
-            (Key::D5, _) => {
+            Function::KeyHelp => {
                 self.mode = Mode::KeyHelp { armed: false };
                 self.say(Utterance::prompt("key-help-on"), out);
             }
-            (Key::D8, _) => {
-                let next = match self.record.settings.rate {
-                    Rate::Slow => Rate::Normal,
-                    Rate::Normal => Rate::Fast,
-                    Rate::Fast => Rate::Slow,
-                };
-                self.record.settings.rate = next;
-                let prompt = match next {
-                    Rate::Slow => "rate-slow",
-                    Rate::Normal => "rate-normal",
-                    Rate::Fast => "rate-fast",
-                };
-                self.settings_changed(Utterance::prompt(prompt), Notice::Rate(next), out);
+            Function::Menu => {
+                self.mode = Mode::Menu;
+                self.guide("menu", out);
             }
-            _ => self.say(Utterance::prompt("not-a-choice"), out),
         }
     }
 
-    /// The settings menu (function key twice), then a digit.
+    fn set_language(&mut self, lang: Lang, out: &mut Vec<Effect>) {
+        self.record.settings.lang = lang;
+        self.settings_changed(
+            Utterance::prompt("language-set"),
+            Notice::Language(lang),
+            out,
+        );
+    }
+
+    /// The settings menu (red + 8), then a digit.
     fn menu_key(&mut self, key: Key, out: &mut Vec<Effect>) {
         match key {
             Key::D1 => {
@@ -887,23 +1063,19 @@ impl Device {
                     Lang::Da => Lang::En,
                     Lang::En => Lang::Da,
                 };
-                self.record.settings.lang = next;
-                self.settings_changed(
-                    Utterance::prompt("language-set"),
-                    Notice::Language(next),
-                    out,
-                );
+                self.set_language(next, out);
             }
             Key::D2 => {
                 self.mode = Mode::Idle;
-                self.speaker_on = !self.speaker_on;
-                let prompt = if self.speaker_on {
-                    "speaker-on"
+                let always = !self.record.settings.always_aloud;
+                self.record.settings.always_aloud = always;
+                self.speaker_on = always;
+                let prompt = if always {
+                    "always-aloud-on"
                 } else {
-                    "speaker-off"
+                    "always-aloud-off"
                 };
-                self.notice = Some(Notice::Speaker(self.speaker_on));
-                self.say(Utterance::prompt(prompt), out);
+                self.settings_changed(Utterance::prompt(prompt), Notice::Speaker(always), out);
             }
             Key::D3 => {
                 self.mode = Mode::Activation;
@@ -955,25 +1127,74 @@ impl Device {
         );
     }
 
-    /// In key help: the key's name and what it does, alone and after the function key.
-    fn say_key_help(&mut self, key: Key, out: &mut Vec<Effect>) {
-        let function = match (key, key.column()) {
-            (Key::Function, _) => "function",
-            (Key::D0, _) => "repeat",
-            (_, Some(Column::Left)) => "volume-down",
-            (_, Some(Column::Right)) => "volume-up",
-            (Key::D2, _) => "grouping",
-            (Key::D5, _) => "key-help",
-            (Key::D8, _) => "rate",
-            _ => "none",
+    /// In key help: the key's name and what it does alone and with the red key; with the
+    /// red key held (`chord`), what the chord does.
+    fn say_key_help(&mut self, key: Key, chord: bool, out: &mut Vec<Effect>) {
+        let function = match key {
+            Key::Function => "function",
+            digit => function_of(digit).name(),
+        };
+        let id = if chord {
+            "key-help-chord"
+        } else {
+            "key-help-key"
         };
         self.say(
-            Utterance::default().then_prompt_with(
-                "key-help-key",
-                &[("key", key.name()), ("function", function)],
-            ),
+            Utterance::default()
+                .then_prompt_with(id, &[("key", key.name()), ("function", function)]),
             out,
         );
+    }
+}
+
+/// What red + a digit does. One table for the device, its key help and its docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    /// 0: repeat the last message.
+    Repeat,
+    /// 1 down, 3 up.
+    Volume(bool),
+    /// 4 slower, 6 faster.
+    Rate(bool),
+    /// 7 back, 9 on (through the languages).
+    Language(bool),
+    /// 2: threes, pairs, single digits.
+    Grouping,
+    /// 5 (the key with the raised dot): key help on.
+    KeyHelp,
+    /// 8: the settings menu.
+    Menu,
+}
+
+impl Function {
+    /// The stable name used in key-help prompts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Repeat => "repeat",
+            Function::Volume(true) => "volume-up",
+            Function::Volume(false) => "volume-down",
+            Function::Rate(true) => "rate-up",
+            Function::Rate(false) => "rate-down",
+            Function::Language(true) => "language-next",
+            Function::Language(false) => "language-previous",
+            Function::Grouping => "grouping",
+            Function::KeyHelp => "key-help",
+            Function::Menu => "menu",
+        }
+    }
+}
+
+/// The function of red + `key`: on each row the right-hand key turns its setting up and
+/// the left-hand key down (bottom row volume, middle row speed, top row language).
+pub fn function_of(key: Key) -> Function {
+    match (key, key.column()) {
+        (Key::D0 | Key::Function, _) => Function::Repeat,
+        (Key::D1 | Key::D3, Some(column)) => Function::Volume(column == Column::Right),
+        (Key::D4 | Key::D6, Some(column)) => Function::Rate(column == Column::Right),
+        (Key::D7 | Key::D9, Some(column)) => Function::Language(column == Column::Right),
+        (Key::D2, _) => Function::Grouping,
+        (Key::D5, _) => Function::KeyHelp,
+        _ => Function::Menu,
     }
 }
 

@@ -14,7 +14,7 @@ use u8g2_fonts::fonts;
 use u8g2_fonts::types::{FontColor, HorizontalAlignment, VerticalPosition};
 use u8g2_fonts::FontRenderer;
 
-use crate::screen::{group_digits, Screen, Silence, View};
+use crate::screen::{code_groups, Screen, Silence, View};
 
 /// Digit fonts (Logisoso, numbers only), largest first.
 static DIGIT_FONTS: [FontRenderer; 19] = [
@@ -169,7 +169,7 @@ impl Framebuffer {
             Size::new(self.width - 8, self.height - status_h - notice_h - 4),
         );
         let layout = match &screen.view {
-            View::Code { digits } => Some(self.draw_code(digits, screen, main, fg)),
+            View::Code { code } => Some(self.draw_code(code, screen, main, fg)),
             _ => {
                 self.draw_text_lines(&screen.main_lines(), main, fg);
                 None
@@ -198,12 +198,13 @@ impl Framebuffer {
     /// The code in the largest digits that fit, its groups on one line or split over more.
     fn draw_code(
         &mut self,
-        digits: &str,
+        code: &otp::Code,
         screen: &Screen,
         area: Rectangle,
         fg: BinaryColor,
     ) -> CodeLayout {
-        let groups = group_digits(digits, screen.grouping);
+        let groups = code_groups(code, screen.grouping);
+        let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
         for font in &DIGIT_FONTS {
             let height = font.get_ascent().max(1) as u32;
             let gap = height / 3;
@@ -244,7 +245,7 @@ impl Framebuffer {
             }
         }
         // Smaller than the smallest font cannot happen at 96x48 and up; draw as text.
-        self.draw_text_lines(&[digits.to_owned()], area, fg);
+        self.draw_text_lines(&[groups.join(" ")], area, fg);
         CodeLayout {
             digit_height: 0,
             lines: 1,
@@ -525,7 +526,7 @@ mod tests {
         Screen {
             grouping,
             ..screen(View::Code {
-                digits: "482079".into(),
+                code: otp::Code::from_digits("482079").unwrap(),
             })
         }
     }

@@ -115,7 +115,11 @@ pub enum Edge {
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Track {
+    /// The state the filter has accepted.
     down: bool,
+    /// The state the hardware last reported, accepted or not: an edge dropped inside the
+    /// debounce window is taken from here once the window has passed.
+    raw_down: bool,
     /// The last edge taken (for debounce).
     last_edge_ms: Option<u64>,
     /// The last press acted on (for the double-strike window).
@@ -125,6 +129,10 @@ struct Track {
 }
 
 /// Turns raw edges into clean presses and releases. Pure: time is passed in.
+///
+/// Invariant (tested by a property): after any sequence of raw edges and then a quiet
+/// debounce window, [`KeyFilter::settle`] leaves every key's accepted state equal to its
+/// physical state, so a very short tap never leaves a key "held".
 #[derive(Debug, Clone)]
 pub struct KeyFilter {
     debounce_ms: u64,
@@ -155,6 +163,7 @@ impl KeyFilter {
     /// press or release, `None` for bounce, auto-repeat and double strikes.
     pub fn feed(&mut self, key: Key, edge: Edge, mono_ms: u64) -> Option<Edge> {
         let track = &mut self.keys[key.index()];
+        track.raw_down = edge == Edge::Down;
         let bouncing = track
             .last_edge_ms
             .is_some_and(|last| mono_ms.saturating_sub(last) < self.debounce_ms);
@@ -162,13 +171,41 @@ impl KeyFilter {
             // Already down: hardware auto-repeat or a lost release; never repeat.
             Edge::Down if track.down => None,
             Edge::Up if !track.down => None,
+            // Inside the window: remembered in `raw_down`, taken by `settle` later.
             _ if bouncing => None,
+            edge => Self::take(track, edge, mono_ms, self.double_strike_ms),
+        }
+    }
+
+    /// The edges held back by the debounce window whose window has now passed: where a
+    /// key's physical state differs from the accepted one, the difference is taken as an
+    /// edge (in key order). Call it with every event, ticks included.
+    pub fn settle(&mut self, mono_ms: u64) -> Vec<(Key, Edge)> {
+        let mut settled = Vec::new();
+        for key in Key::ALL {
+            let track = &mut self.keys[key.index()];
+            let quiet = track
+                .last_edge_ms
+                .is_none_or(|last| mono_ms.saturating_sub(last) >= self.debounce_ms);
+            if track.raw_down != track.down && quiet {
+                let edge = if track.raw_down { Edge::Down } else { Edge::Up };
+                if let Some(edge) = Self::take(track, edge, mono_ms, self.double_strike_ms) {
+                    settled.push((key, edge));
+                }
+            }
+        }
+        settled
+    }
+
+    /// Accepts `edge` as the key's new state; returns it unless a double strike swallows it.
+    fn take(track: &mut Track, edge: Edge, mono_ms: u64, double_strike_ms: u64) -> Option<Edge> {
+        track.last_edge_ms = Some(mono_ms);
+        match edge {
             Edge::Down => {
                 track.down = true;
-                track.last_edge_ms = Some(mono_ms);
                 let double = track
                     .last_press_ms
-                    .is_some_and(|last| mono_ms.saturating_sub(last) < self.double_strike_ms);
+                    .is_some_and(|last| mono_ms.saturating_sub(last) < double_strike_ms);
                 track.swallowed = double;
                 if double {
                     None
@@ -179,7 +216,6 @@ impl KeyFilter {
             }
             Edge::Up => {
                 track.down = false;
-                track.last_edge_ms = Some(mono_ms);
                 if std::mem::take(&mut track.swallowed) {
                     None
                 } else {
@@ -253,7 +289,46 @@ mod tests {
         assert_eq!(filter.feed(Key::D2, Edge::Down, 600), Some(Edge::Down));
     }
 
+    #[test]
+    fn a_release_inside_the_window_is_taken_when_the_window_ends() {
+        // A very short tap: down, then up 10 ms later (inside the 30 ms window).
+        let mut filter = KeyFilter::new(30, 0);
+        assert_eq!(
+            filter.feed(Key::Function, Edge::Down, 1000),
+            Some(Edge::Down)
+        );
+        assert_eq!(filter.feed(Key::Function, Edge::Up, 1010), None);
+        assert!(filter.is_down(Key::Function), "held back by the window");
+        assert!(filter.settle(1020).is_empty(), "window not over yet");
+        assert_eq!(filter.settle(1030), [(Key::Function, Edge::Up)]);
+        assert!(!filter.is_down(Key::Function));
+        assert!(filter.settle(2000).is_empty(), "settled once");
+    }
+
     proptest! {
+        /// After any edges and a quiet window, the accepted state is the physical state.
+        #[test]
+        fn settles_on_the_physical_state(
+            edges in proptest::collection::vec((0usize..11, any::<bool>(), 0u64..60), 0..300),
+            window in 0u64..1000,
+            debounce in 0u64..50,
+        ) {
+            let mut filter = KeyFilter::new(debounce, window);
+            let mut now = 0;
+            let mut physical = [false; 11];
+            for (index, down, delta) in edges {
+                now += delta;
+                let key = Key::ALL[index];
+                filter.settle(now);
+                filter.feed(key, if down { Edge::Down } else { Edge::Up }, now);
+                physical[index] = down;
+            }
+            filter.settle(now + debounce);
+            for key in Key::ALL {
+                prop_assert_eq!(filter.is_down(key), physical[key.index()], "{}", key);
+            }
+        }
+
         /// Whatever the edges, accepted presses and releases alternate per key, and no two
         /// accepted presses of one key are closer than the double-strike window.
         #[test]
@@ -269,7 +344,13 @@ mod tests {
                 now += delta;
                 let key = Key::ALL[index];
                 let edge = if down { Edge::Down } else { Edge::Up };
-                if let Some(taken) = filter.feed(key, edge, now) {
+                let mut taken_edges: Vec<(usize, Edge)> = filter
+                    .settle(now)
+                    .into_iter()
+                    .map(|(key, edge)| (key.index(), edge))
+                    .collect();
+                taken_edges.extend(filter.feed(key, edge, now).map(|edge| (index, edge)));
+                for (index, taken) in taken_edges {
                     prop_assert_eq!(taken == Edge::Down, !state[index]);
                     state[index] = taken == Edge::Down;
                     if taken == Edge::Down {

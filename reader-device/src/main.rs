@@ -72,7 +72,9 @@ fn main() -> anyhow::Result<()> {
             config.state_dir.display()
         );
     }
-    let mut record = loaded.record.unwrap_or_default();
+    let mut record = loaded
+        .record
+        .unwrap_or_else(|| reader_device::core::Record::fresh(&config.device));
     if record.hotp_next.is_none() {
         record.hotp_next = provisioned.as_ref().and_then(|p| p.hotp_start);
     }

@@ -30,8 +30,8 @@ pub enum ProvisionError {
         path: PathBuf,
         cause: otp::PskcError,
     },
-    #[error("provisioning file {path} has no key for serial {serial:?}")]
-    NoKeyForSerial { path: PathBuf, serial: String },
+    #[error("provisioning file {path} has no key for serial {serial}")]
+    NoKeyForSerial { path: PathBuf, serial: otp::Serial },
     #[error("provisioning file {path}: {cause}")]
     Period {
         path: PathBuf,
@@ -54,7 +54,7 @@ pub struct Provisioned {
 /// first (and a warning logged).
 pub fn load(
     path: &Path,
-    serial: &str,
+    serial: &otp::Serial,
     pre_shared_key: Option<&[u8]>,
 ) -> Result<Provisioned, ProvisionError> {
     let metadata = fs::metadata(path).map_err(|cause| ProvisionError::Read {
@@ -96,10 +96,10 @@ pub fn load(
             })?;
         let package = packages
             .into_iter()
-            .find(|package| same_serial(&package.serial, serial))
+            .find(|package| otp::Serial::parse(&package.serial).as_ref() == Ok(serial))
             .ok_or_else(|| ProvisionError::NoKeyForSerial {
                 path: path.to_owned(),
-                serial: serial.to_owned(),
+                serial: serial.clone(),
             })?;
         (
             package.kind,
@@ -141,19 +141,13 @@ fn provisioned(
     })
 }
 
-/// Serial numbers compare without the spaces and dashes that only group them for print.
-fn same_serial(a: &str, b: &str) -> bool {
-    let digits = |s: &str| {
-        s.chars()
-            .filter(|c| *c != ' ' && *c != '-')
-            .collect::<String>()
-    };
-    digits(a) == digits(b)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn serial(text: &str) -> otp::Serial {
+        otp::Serial::parse(text).unwrap()
+    }
 
     #[test]
     fn loads_a_totp_uri_and_makes_the_file_private() {
@@ -165,7 +159,7 @@ mod tests {
         )
         .unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        let provisioned = load(&path, "KR1", None).unwrap();
+        let provisioned = load(&path, &serial("KR1"), None).unwrap();
         let Token::Totp(totp) = provisioned.token else {
             panic!("not TOTP")
         };
@@ -185,7 +179,7 @@ mod tests {
             "otpauth://hotp/KR1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=3",
         )
         .unwrap();
-        let provisioned = load(&path, "KR1", None).unwrap();
+        let provisioned = load(&path, &serial("KR1"), None).unwrap();
         assert_eq!(provisioned.hotp_start, Some(3));
     }
 
@@ -209,13 +203,13 @@ mod tests {
             package("1234-5678-90", "MTIzNDU2Nzg5MDEyMzQ1Njc4OTA="),
         );
         fs::write(&path, xml).unwrap();
-        let provisioned = load(&path, "1234567890", None).unwrap();
+        let provisioned = load(&path, &serial("1234567890"), None).unwrap();
         let Token::Totp(totp) = provisioned.token else {
             panic!("not TOTP")
         };
         assert_eq!(totp.code_at(59).unwrap().to_string(), "287082");
         assert!(matches!(
-            load(&path, "999", None),
+            load(&path, &serial("999"), None),
             Err(ProvisionError::NoKeyForSerial { .. })
         ));
     }
@@ -229,16 +223,16 @@ mod tests {
             "otpauth://totp/KR1?secret=GEZDGNBVGY3TQOJQ!!&issuer=MitID",
         )
         .unwrap();
-        let message = load(&path, "KR1", None).unwrap_err().to_string();
+        let message = load(&path, &serial("KR1"), None).unwrap_err().to_string();
         assert!(message.contains("secret.uri"), "{message}");
         assert!(!message.contains("GEZDGNBV"), "{message}");
         fs::write(&path, "hello").unwrap();
         assert!(matches!(
-            load(&path, "KR1", None),
+            load(&path, &serial("KR1"), None),
             Err(ProvisionError::UnknownFormat { .. })
         ));
         assert!(matches!(
-            load(&dir.path().join("missing"), "KR1", None),
+            load(&dir.path().join("missing"), &serial("KR1"), None),
             Err(ProvisionError::Read { .. })
         ));
     }

@@ -97,13 +97,8 @@ impl Synthesizer for SpeechSynth {
             .catalogue
             .render(&speech.utterance, settings)
             .map_err(|error| {
-                // A code never goes into a log: name only the problem.
-                match &error {
-                    speech::RenderError::BadCode { problem, .. } => {
-                        tracing::error!("cannot render a code: {problem}")
-                    }
-                    other => tracing::error!("cannot render speech: {other}"),
-                }
+                // Render errors name prompts, never a code (codes cannot fail to render).
+                tracing::error!("cannot render speech: {error}");
                 Silence::VoiceBroken
             })?;
         if let Some(captions) = &mut self.captions {

@@ -28,21 +28,22 @@ pub enum Silence {
 pub enum View {
     /// Powered off: the screen is dark.
     Off,
-    /// On and waiting: "press a key for a code".
+    /// On and waiting: "press the red key for a code".
     Ready,
-    /// A code, with its digits as a plain string ("482079"), grouped when drawn.
+    /// A code, grouped when drawn as it is grouped when spoken. `Code` redacts itself in
+    /// `Debug`, so a screen printed for debugging never shows it.
     Code {
-        digits: String,
+        code: otp::Code,
     },
-    /// Waiting for the digit after the function key.
+    /// Waiting for the digit after the red key (sticky function mode).
     Function,
-    /// The settings menu (function key pressed twice).
+    /// The settings menu (red + 8).
     Menu,
     /// Key-help mode: keys describe themselves.
     KeyHelp,
     /// The activation menu: the serial number, grouped.
     Activation {
-        serial: String,
+        serial: otp::Serial,
     },
     /// An HOTP counter is being reserved before its code is shown.
     Working,
@@ -93,36 +94,19 @@ pub struct Screen {
     pub invert: bool,
 }
 
-/// Splits digits into the groups they are shown and spoken in: "482079" → ["482", "079"].
-pub fn group_digits(digits: &str, grouping: Grouping) -> Vec<&str> {
-    let size = match grouping {
-        Grouping::Threes => 3,
-        Grouping::Pairs => 2,
-        Grouping::Single => 1,
-    };
-    let mut groups = Vec::new();
-    let mut rest = digits;
-    while !rest.is_empty() {
-        let cut = rest
-            .char_indices()
-            .nth(size)
-            .map_or(rest.len(), |(index, _)| index);
-        let (group, tail) = rest.split_at(cut);
-        groups.push(group);
-        rest = tail;
-    }
-    groups
+/// The code's digits in the groups they are shown and spoken in: 482079 → ["482", "079"].
+/// The grouping is speech's ([`speech::words::group_code`]), the one place it is decided.
+pub fn code_groups(code: &otp::Code, grouping: Grouping) -> Vec<String> {
+    let digits = zeroize::Zeroizing::new(code.to_string());
+    speech::words::group_code(&digits, grouping)
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
 }
 
-/// Serial numbers are shown and read in groups of four.
-pub fn group_serial(serial: &str) -> Vec<String> {
-    serial
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect::<Vec<_>>()
-        .chunks(4)
-        .map(|chunk| chunk.iter().collect())
-        .collect()
+/// A serial number's groups, as speech reads them ([`speech::words::group_serial`]).
+pub fn serial_groups(serial: &otp::Serial) -> Vec<&str> {
+    speech::words::group_serial(serial)
 }
 
 impl Screen {
@@ -134,27 +118,27 @@ impl Screen {
             View::Off => Vec::new(),
             View::Ready => vec![
                 pick("Klar", "Ready"),
-                pick("Tryk for kode", "Press for code"),
+                pick("Rød tast: kode", "Red key: code"),
             ],
-            View::Code { digits } => vec![group_digits(digits, self.grouping).join(" ")],
+            View::Code { code } => vec![code_groups(code, self.grouping).join(" ")],
             View::Function => vec![
                 pick("Funktion", "Function"),
                 pick("Vælg en tast", "Press a key"),
             ],
             View::Menu => vec![
                 pick("Menu", "Menu"),
-                pick("1 sprog 2 højttaler", "1 language 2 speaker"),
+                pick("1 sprog 2 læs højt", "1 language 2 aloud"),
                 pick("3 serienr. 4 dobbelttryk", "3 serial 4 double press"),
                 pick("5 farver 9 sluk", "5 colours 9 off"),
             ],
             View::KeyHelp => vec![
                 pick("Tastehjælp", "Key help"),
-                pick("Funktion+5: slut", "Function+5: end"),
+                pick("Rød+5: slut", "Red+5: end"),
             ],
             View::Activation { serial } => {
                 vec![
                     pick("Serienummer", "Serial number"),
-                    group_serial(serial).join(" "),
+                    serial_groups(serial).join(" "),
                 ]
             }
             View::Working => vec![pick("Et øjeblik", "One moment")],
@@ -296,22 +280,67 @@ pub(crate) mod tests {
         }
     }
 
+    fn code(digits: &str) -> otp::Code {
+        otp::Code::from_digits(digits).unwrap()
+    }
+
     #[test]
     fn groups_digits_like_the_speech() {
-        assert_eq!(group_digits("482079", Grouping::Threes), ["482", "079"]);
-        assert_eq!(group_digits("482079", Grouping::Pairs), ["48", "20", "79"]);
-        assert_eq!(group_digits("4820", Grouping::Single), ["4", "8", "2", "0"]);
         assert_eq!(
-            group_digits("12345678", Grouping::Threes),
+            code_groups(&code("482079"), Grouping::Threes),
+            ["482", "079"]
+        );
+        assert_eq!(
+            code_groups(&code("482079"), Grouping::Pairs),
+            ["48", "20", "79"]
+        );
+        assert_eq!(
+            code_groups(&code("2057776"), Grouping::Threes),
+            ["205", "77", "76"],
+            "as it is read: to nul fem | syv syv | syv seks"
+        );
+        assert_eq!(
+            code_groups(&code("12345678"), Grouping::Threes),
             ["123", "456", "78"]
         );
-        assert_eq!(group_serial("AB12-3456 78"), ["AB12", "3456", "78"]);
+        let serial = otp::Serial::parse("AB12-3456 78").unwrap();
+        assert_eq!(serial_groups(&serial), ["AB1", "234", "56", "78"]);
+    }
+
+    proptest::proptest! {
+        /// The screen shows a code in exactly the groups speech reads it in, for every
+        /// code length and grouping.
+        #[test]
+        fn shown_groups_are_spoken_groups(
+            digits in "[0-9]{6,10}",
+            grouping in proptest::prop_oneof![
+                proptest::strategy::Just(Grouping::Threes),
+                proptest::strategy::Just(Grouping::Pairs),
+                proptest::strategy::Just(Grouping::Single),
+            ],
+        ) {
+            let shown = screen(View::Code { code: code(&digits) });
+            let shown = Screen { grouping, ..shown };
+            let catalogue = speech::Catalogue::embedded().unwrap();
+            let script = catalogue
+                .render(
+                    &speech::Utterance::default().then_code(code(&digits)),
+                    speech::Settings { lang: Lang::Da, grouping, rate: Rate::Normal },
+                )
+                .unwrap();
+            let spoken: Vec<String> = script
+                .tokens
+                .split(|t| *t == speech::Token::Pause(speech::words::Pause::Group))
+                .map(|group| speech::words::digits_of(group, Lang::Da))
+                .collect();
+            proptest::prop_assert_eq!(shown.main_lines()[0].clone(), spoken.join(" "));
+        }
     }
 
     #[test]
     fn text_shows_the_grouped_code_and_status() {
         let mut code = screen(View::Code {
-            digits: "482079".into(),
+            code: code("482079"),
         });
         code.notice = Some(Notice::ConnectHeadphones);
         assert_eq!(

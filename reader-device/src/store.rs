@@ -79,6 +79,9 @@ struct Stored {
     rate: String,
     double_strike_ms: u64,
     invert: bool,
+    /// Added after the first release: files without it read as "off".
+    #[serde(default)]
+    always_aloud: bool,
     hotp_next: Option<u64>,
     clock_mark: u64,
 }
@@ -102,6 +105,7 @@ impl Stored {
             .to_owned(),
             double_strike_ms: settings.double_strike_ms,
             invert: settings.invert,
+            always_aloud: settings.always_aloud,
             hotp_next: record.hotp_next,
             clock_mark: record.clock_mark,
         }
@@ -125,6 +129,7 @@ impl Stored {
                 },
                 double_strike_ms: self.double_strike_ms.min(5_000),
                 invert: self.invert,
+                always_aloud: self.always_aloud,
             },
             hotp_next: self.hotp_next,
             clock_mark: self.clock_mark,
@@ -430,10 +435,18 @@ mod tests {
                 rate: Rate::Slow,
                 double_strike_ms: 500,
                 invert: true,
+                always_aloud: true,
             },
             hotp_next: Some(counter),
             clock_mark: 1_750_000_000,
         }
+    }
+
+    #[test]
+    fn a_record_written_before_always_aloud_reads_with_it_off() {
+        let old = r#"{"lang":"da","grouping":"threes","rate":"normal","double_strike_ms":0,"invert":false,"hotp_next":null,"clock_mark":0}"#;
+        let stored: Stored = serde_json::from_str(old).unwrap();
+        assert!(!stored.into_record().settings.always_aloud);
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn boot(medium: FaultySlots, rtc: SimRtc) -> Life {
     });
     let device = Device::new(
         Config::default(),
-        "KR1".into(),
+        otp::Serial::parse("KR1").unwrap(),
         Some(Token::Hotp(hotp())),
         record,
     );
@@ -95,7 +95,7 @@ impl Life {
 
     fn shown_code(&self) -> Option<String> {
         match self.runtime.device().screen().view {
-            View::Code { digits } => Some(digits),
+            View::Code { code } => Some(code.to_string()),
             _ => None,
         }
     }
@@ -125,8 +125,16 @@ fn life_with_a_cut(
     let mut steps = 0;
     for round in 0..12 {
         if round % 3 == 2 {
-            life.press(Key::Function);
-            life.press(Key::D8);
+            // Red + 6 (faster speech): a settings write between codes.
+            let now = life.now();
+            life.runtime
+                .dispatch(Event::Key(Key::Function, Edge::Down), now);
+            life.wait(100);
+            life.press(Key::D6);
+            let now = life.now();
+            life.runtime
+                .dispatch(Event::Key(Key::Function, Edge::Up), now);
+            life.wait(200);
         } else {
             life.press(Key::D1);
             if let Some(code) = life.shown_code() {

@@ -88,7 +88,7 @@ impl Sim {
         let secret = Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
         let device = Device::new(
             Config::default(),
-            "1234567890".into(),
+            otp::Serial::parse("1234567890").unwrap(),
             Some(Token::Totp(Totp::mitid(&secret))),
             Record::default(),
         );
@@ -186,9 +186,9 @@ proptest! {
             // What the panel shows is the device's screen, and a shown code is current.
             let screen = sim.display.screen();
             prop_assert_eq!(screen.as_ref(), Some(&sim.runtime.device().screen()));
-            if let Some(View::Code { digits }) = screen.map(|s| s.view) {
+            if let Some(View::Code { code }) = screen.map(|s| s.view) {
                 let unix_ms = sim.runtime.now(sim.mono).unix_ms;
-                prop_assert_eq!(digits, current_code(unix_ms));
+                prop_assert_eq!(code.to_string(), current_code(unix_ms));
             }
         }
     }
@@ -222,4 +222,101 @@ fn losing_the_audio_device_shows_why_and_keeps_the_code() {
         played.iter().any(|p| !p.samples.is_empty()),
         "speech was really synthesised"
     );
+}
+
+/// A writer into a shared buffer, for capturing the log.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A whole session at TRACE level — codes made, repeated, read aloud, said by a Danish pack
+/// to an English listener (so the pack lacks every clip and says why), the serial spelled,
+/// a code expired — and no shown code appears in the log: not as digits, not as digit
+/// clip ids in order, not as words.
+#[test]
+fn no_code_reaches_the_log_at_trace_level() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .without_time()
+        .with_writer(move || writer.clone())
+        .finish();
+    let shown = tracing::subscriber::with_default(subscriber, || {
+        let mut sim = Sim::new();
+        let mut shown = std::collections::BTreeSet::new();
+        let note = |sim: &Sim, shown: &mut std::collections::BTreeSet<String>| {
+            if let Some(View::Code { code }) = sim.display.screen().map(|s| s.view) {
+                shown.insert(code.to_string());
+            }
+        };
+        let chord = |sim: &mut Sim, key: Key| {
+            sim.event(Event::Key(Key::Function, Edge::Down));
+            sim.wait(100);
+            sim.act(&Action::Press(key));
+            sim.event(Event::Key(Key::Function, Edge::Up));
+            sim.wait(150);
+        };
+        sim.act(&Action::Headphones(true));
+        sim.act(&Action::Press(Key::Function));
+        note(&sim, &mut shown);
+        sim.act(&Action::Press(Key::Function));
+        sim.act(&Action::Press(Key::D5));
+        chord(&mut sim, Key::D9); // English, with the Danish pack
+        sim.act(&Action::Press(Key::Function));
+        note(&sim, &mut shown);
+        chord(&mut sim, Key::D0);
+        sim.act(&Action::Headphones(false));
+        sim.act(&Action::Press(Key::Function)); // the offer
+        sim.act(&Action::Press(Key::Function)); // read aloud
+        note(&sim, &mut shown);
+        chord(&mut sim, Key::D8);
+        sim.act(&Action::Press(Key::D3)); // the serial
+        sim.act(&Action::Press(Key::Function));
+        sim.act(&Action::Wait(31_000)); // expired
+        chord(&mut sim, Key::D7); // Danish again
+        sim.act(&Action::Press(Key::Function));
+        note(&sim, &mut shown);
+        shown
+    });
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(shown.len() >= 2, "codes were shown: {shown:?}");
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG"),
+        "the log was captured at TRACE level:\n{log}"
+    );
+    let clip_digits: String = log
+        .match_indices("digit-")
+        .filter_map(|(at, _)| log[at + 6..].chars().next())
+        .filter(char::is_ascii_digit)
+        .collect();
+    for code in &shown {
+        assert!(
+            !log.contains(code.as_str()),
+            "code {code} in the log:\n{log}"
+        );
+        assert!(
+            !clip_digits.contains(code.as_str()),
+            "code {code} spelled by clip ids in the log:\n{log}"
+        );
+        for lang in speech::Lang::ALL {
+            let words = lang.digit_words();
+            let spelled: Vec<&str> = code.bytes().map(|b| words[usize::from(b - b'0')]).collect();
+            assert!(
+                !log.contains(&spelled.join(" ")),
+                "code {code} in words in the log"
+            );
+        }
+    }
 }

@@ -28,7 +28,7 @@ fn screen(view: View) -> Screen {
 fn cases() -> Vec<(&'static str, Screen, (u32, u32))> {
     let code = || {
         screen(View::Code {
-            digits: "482079".into(),
+            code: otp::Code::from_digits("482079").unwrap(),
         })
     };
     let mut pairs = code();
@@ -67,7 +67,7 @@ fn cases() -> Vec<(&'static str, Screen, (u32, u32))> {
         (
             "activation",
             screen(View::Activation {
-                serial: "KR12345678".into(),
+                serial: otp::Serial::parse("KP2026000001").unwrap(),
             }),
             (240, 240),
         ),

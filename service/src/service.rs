@@ -267,7 +267,8 @@ fn check_user(user: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-fn check_serial(serial: &str) -> Result<(), ServiceError> {
+/// The serial in canonical form, or why it is not one.
+fn check_serial(serial: &str) -> Result<String, ServiceError> {
     import::check_serial(serial).map_err(|message| ServiceError::Invalid {
         field: "serial",
         message,
@@ -446,7 +447,7 @@ impl Service {
         actor: &str,
         now: i64,
     ) -> Result<IssuedCode, ServiceError> {
-        check_serial(serial)?;
+        let serial = &check_serial(serial)?;
         check_user(user)?;
         let device = self
             .store
@@ -510,7 +511,7 @@ impl Service {
         code: &str,
         now: i64,
     ) -> Result<(), ServiceError> {
-        check_serial(serial)?;
+        let serial = &check_serial(serial)?;
         check_user(user)?;
         check_code_shape(code)?;
         for _ in 0..MAX_RETRIES {
@@ -683,7 +684,7 @@ impl Service {
     /// The support view of a device.
     pub async fn device_view(&self, serial: &str, actor: &str) -> Result<DeviceView, ServiceError> {
         let now = self.now_ms();
-        check_serial(serial)?;
+        let serial = &check_serial(serial)?;
         let device = self.store.device(serial).await?;
         let result = if device.is_some() {
             "ok"
@@ -725,7 +726,7 @@ impl Service {
     /// Lifts a block and clears the failure count (support's action).
     pub async fn unlock(&self, serial: &str, actor: &str) -> Result<(), ServiceError> {
         let now = self.now_ms();
-        check_serial(serial)?;
+        let serial = &check_serial(serial)?;
         self.cache.clear();
         let found = self
             .store

@@ -490,7 +490,7 @@ async fn bad_input_gets_4xx_and_changes_nothing(db: Db) {
         .call(
             "POST",
             "/v1/activation-codes",
-            Some(json!({"serial": "no such serial", "user": user, "channel": "sms"})),
+            Some(json!({"serial": "no such serial!", "user": user, "channel": "sms"})),
             true,
         )
         .await;

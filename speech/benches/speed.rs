@@ -118,7 +118,8 @@ fn main() {
             lang,
             ..Settings::default()
         };
-        let utterance = Utterance::prompt("your-code-is").then_code("482079");
+        let utterance =
+            Utterance::prompt("your-code-is").then_code(otp::Code::from_digits("482079").unwrap());
         let script = catalogue.render(&utterance, settings).expect("renders");
         let prompt = catalogue.format(lang, "your-code-is", &[]).expect("prompt");
         let text = format!("{prompt}: 4, 8, 2, 0, 7, 9");

@@ -381,8 +381,8 @@ impl Catalogue {
                     text: self.format(settings.lang, id, args)?,
                     fixed: self.messages.get(id).is_some_and(|m| m.args.is_empty()),
                 }),
-                Part::Code(code) => tokens.extend(words::code_tokens(code, settings)?),
-                Part::Serial(serial) => tokens.extend(words::serial_tokens(serial, settings)?),
+                Part::Code(code) => tokens.extend(words::code_tokens(code, settings)),
+                Part::Serial(serial) => tokens.extend(words::serial_tokens(serial, settings)),
                 Part::Text(text) => tokens.push(Token::Text(text.clone())),
             }
         }
@@ -597,7 +597,8 @@ mod tests {
     #[test]
     fn render_puts_part_pauses_between_parts() {
         let catalogue = Catalogue::embedded().unwrap();
-        let utterance = Utterance::prompt("your-code-is").then_code("482079");
+        let utterance =
+            Utterance::prompt("your-code-is").then_code(otp::Code::from_digits("482079").unwrap());
         let script = catalogue.render(&utterance, Settings::default()).unwrap();
         assert_eq!(
             script.words_line(),

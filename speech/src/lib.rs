@@ -20,7 +20,7 @@
 //! ```
 //! use speech::{Catalogue, Pcm, Settings, Utterance, Voice};
 //! let catalogue = Catalogue::embedded()?;
-//! let utterance = Utterance::prompt("your-code-is").then_code("482079");
+//! let utterance = Utterance::prompt("your-code-is").then_code(otp::Code::from_digits("482079").unwrap());
 //! let script = catalogue.render(&utterance, Settings::default())?;
 //! assert_eq!(script.words_line(), "Din kode er || fire otte to | nul syv ni");
 //! // A pack if it validates, else espeak-ng; the report says why the pack was refused.
@@ -183,10 +183,11 @@ pub enum Part {
         id: String,
         args: Vec<(String, String)>,
     },
-    /// A one-time code, read digit by digit in the listener's grouping.
-    Code(String),
-    /// A serial number, read slowly in groups.
-    Serial(String),
+    /// A one-time code, read digit by digit in the listener's grouping. Its `Debug` is
+    /// redacted, so an utterance never prints a code.
+    Code(otp::Code),
+    /// A serial number, read slowly in groups, letters by name.
+    Serial(otp::Serial),
     /// Free text already in the listener's language (e.g. a phone-support flow step).
     /// Only a synthesizer can say it; a voice pack hands such utterances to espeak-ng.
     Text(String),
@@ -227,14 +228,14 @@ impl Utterance {
     }
 
     /// Appends a code, read digit by digit.
-    pub fn then_code(mut self, digits: &str) -> Self {
-        self.parts.push(Part::Code(digits.to_owned()));
+    pub fn then_code(mut self, code: otp::Code) -> Self {
+        self.parts.push(Part::Code(code));
         self
     }
 
     /// Appends a serial number, read in groups.
-    pub fn then_serial(mut self, serial: &str) -> Self {
-        self.parts.push(Part::Serial(serial.to_owned()));
+    pub fn then_serial(mut self, serial: &otp::Serial) -> Self {
+        self.parts.push(Part::Serial(serial.clone()));
         self
     }
 

@@ -48,12 +48,13 @@ struct What {
     /// A prompt argument NAME=VALUE (repeatable), for all prompts.
     #[arg(long = "arg", value_name = "NAME=VALUE")]
     args: Vec<String>,
-    /// A one-time code, read digit by digit.
+    /// A one-time code (6 to 10 digits), read digit by digit.
+    #[arg(long, value_parser = otp::Code::from_digits)]
+    code: Option<otp::Code>,
+    /// A serial number (letters and digits; spaces and hyphens ignored), read slowly in
+    /// groups, letters by name.
     #[arg(long)]
-    code: Option<String>,
-    /// A serial number, read slowly in groups.
-    #[arg(long)]
-    serial: Option<String>,
+    serial: Option<otp::Serial>,
     /// Free text, said last.
     #[arg(long)]
     text: Option<String>,
@@ -125,7 +126,7 @@ fn render(what: &What) -> Result<Script> {
             args: args.clone(),
         });
     }
-    if let Some(code) = &what.code {
+    if let Some(code) = what.code {
         utterance = utterance.then_code(code);
     }
     if let Some(serial) = &what.serial {

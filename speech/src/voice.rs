@@ -184,26 +184,42 @@ fn sink_failure(error: SinkError, joiner: Joiner<'_>) -> Failure {
     }
 }
 
+/// What the pack cannot say of `script`, as a sorted set of descriptions that never spell
+/// a code or serial: digit and letter clips are named by kind, not one by one in order.
 fn missing_clips(pack: &VoicePack, script: &Script) -> Vec<String> {
-    let mut missing = Vec::new();
+    let mut missing = std::collections::BTreeSet::new();
+    let other_lang = pack.lang != script.settings.lang;
     for token in &script.tokens {
         match token {
             Token::Pause(_) => {}
-            Token::Text(text) => missing.push(format!("text {text:?}")),
+            Token::Text(_) => {
+                missing.insert("free text".to_owned());
+            }
             Token::Prompt {
                 id, fixed: false, ..
-            } => missing.push(format!("{id} (arguments)")),
-            _ => {
-                let id = token
-                    .clip_id()
-                    .expect("digits and fixed prompts have clip ids");
-                if !pack.has_clip(&id) || pack.lang != script.settings.lang {
-                    missing.push(id.into_owned());
+            } => {
+                missing.insert(format!("{id} (arguments)"));
+            }
+            Token::Digit { .. } | Token::Letter { .. } => {
+                let id = token.clip_id().expect("digits and letters have clip ids");
+                if other_lang || !pack.has_clip(&id) {
+                    let kind = if matches!(token, Token::Digit { .. }) {
+                        "digits"
+                    } else {
+                        "letters"
+                    };
+                    missing.insert(kind.to_owned());
+                }
+            }
+            Token::Prompt { .. } => {
+                let id = token.clip_id().expect("fixed prompts have clip ids");
+                if other_lang || !pack.has_clip(&id) {
+                    missing.insert(id.into_owned());
                 }
             }
         }
     }
-    missing
+    missing.into_iter().collect()
 }
 
 fn speak_espeak(

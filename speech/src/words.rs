@@ -37,6 +37,11 @@ pub enum Token {
         digit: u8,
         word: &'static str,
     },
+    /// A letter of a serial number, with its name in the listener's language.
+    Letter {
+        letter: char,
+        word: &'static str,
+    },
     /// A catalogue prompt rendered to text. `fixed` is true when it has no arguments, so a
     /// voice pack may hold a recording of it (clip id = prompt id).
     Prompt {
@@ -54,6 +59,7 @@ impl Token {
     pub fn clip_id(&self) -> Option<Cow<'_, str>> {
         match self {
             Token::Digit { digit, .. } => Some(Cow::Owned(digit_clip_id(*digit))),
+            Token::Letter { letter, .. } => Some(Cow::Owned(letter_clip_id(*letter))),
             Token::Prompt {
                 id, fixed: true, ..
             } => Some(Cow::Borrowed(id)),
@@ -66,6 +72,7 @@ impl Token {
     pub fn espeak_text(&self) -> Option<Cow<'_, str>> {
         match self {
             Token::Digit { digit, .. } => Some(Cow::Owned(digit.to_string())),
+            Token::Letter { word, .. } => Some(Cow::Borrowed(word)),
             Token::Prompt { text, .. } | Token::Text(text) => Some(Cow::Borrowed(text)),
             Token::Pause(_) => None,
         }
@@ -75,6 +82,11 @@ impl Token {
 /// The clip id of a digit in a voice pack: `digit-0` … `digit-9`.
 pub fn digit_clip_id(digit: u8) -> String {
     format!("digit-{digit}")
+}
+
+/// The clip id of a letter in a voice pack: `letter-a` … `letter-z`.
+pub fn letter_clip_id(letter: char) -> String {
+    format!("letter-{}", letter.to_ascii_lowercase())
 }
 
 /// A rendered utterance: the tokens and the settings they were rendered for.
@@ -91,7 +103,7 @@ impl Script {
         let mut line = String::new();
         for token in &self.tokens {
             match token {
-                Token::Digit { word, .. } => line.push_str(word),
+                Token::Digit { word, .. } | Token::Letter { word, .. } => line.push_str(word),
                 Token::Prompt { text, .. } | Token::Text(text) => line.push_str(text),
                 Token::Pause(Pause::Digit | Pause::SerialDigit) => line.push(' '),
                 Token::Pause(Pause::Group | Pause::SerialGroup) => line.push_str(" | "),
@@ -107,6 +119,7 @@ impl Script {
         for token in &self.tokens {
             match token {
                 Token::Digit { digit, word } => writeln!(out, "digit {digit} {word}"),
+                Token::Letter { letter, word } => writeln!(out, "letter {letter} {word}"),
                 Token::Prompt { id, text, fixed } => {
                     let kind = if *fixed { "prompt" } else { "prompt(args)" };
                     writeln!(out, "{kind} {id}: {text}")
@@ -123,19 +136,9 @@ impl Script {
 /// Why an utterance could not be rendered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
-    #[error("code {code:?}: {problem}")]
-    BadCode { code: String, problem: &'static str },
-    #[error("serial number {serial:?}: {problem}")]
-    BadSerial {
-        serial: String,
-        problem: &'static str,
-    },
     #[error(transparent)]
     Prompt(#[from] crate::PromptError),
 }
-
-/// The longest code or serial number read aloud.
-pub const MAX_DIGITS: usize = 32;
 
 /// How many digits each group of an `len`-digit code has. Threes avoids a lone last digit
 /// (7 → 3+2+2); Pairs puts an odd digit in the last group (7 → 2+2+3).
@@ -201,79 +204,152 @@ fn split<'a>(text: &'a str, sizes: &[usize]) -> Vec<&'a str> {
         .collect()
 }
 
-fn check_digits(text: &str) -> Result<(), &'static str> {
-    if text.is_empty() {
-        Err("is empty")
-    } else if !text.bytes().all(|b| b.is_ascii_digit()) {
-        Err("may only contain the digits 0-9")
-    } else if text.len() > MAX_DIGITS {
-        Err("is longer than 32 digits")
-    } else {
-        Ok(())
-    }
-}
-
 /// Tokens for a code, digit by digit in the listener's grouping.
-pub fn code_tokens(code: &str, settings: Settings) -> Result<Vec<Token>, RenderError> {
-    check_digits(code).map_err(|problem| RenderError::BadCode {
-        code: code.to_owned(),
-        problem,
-    })?;
-    let sizes = group_sizes(code.len(), settings.grouping);
-    Ok(digit_tokens(
-        code,
-        &sizes,
-        settings.lang,
-        Pause::Digit,
-        Pause::Group,
-    ))
+pub fn code_tokens(code: &otp::Code, settings: Settings) -> Vec<Token> {
+    let digits = code.digit_values();
+    let sizes = group_sizes(digits.len(), settings.grouping);
+    let symbols: Vec<Symbol> = digits.into_iter().map(Symbol::Digit).collect();
+    symbol_tokens(&symbols, &sizes, settings.lang, Pause::Digit, Pause::Group)
 }
 
-/// Tokens for a serial number (spaces and hyphens ignored), slowly in groups of 3 or 4.
-pub fn serial_tokens(serial: &str, settings: Settings) -> Result<Vec<Token>, RenderError> {
-    let digits: String = serial.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    check_digits(&digits).map_err(|problem| RenderError::BadSerial {
-        serial: serial.to_owned(),
-        problem,
-    })?;
-    let sizes = serial_group_sizes(digits.len());
-    Ok(digit_tokens(
-        &digits,
-        &sizes,
+/// A serial number split the way it is shown and read aloud: `KP2026000001` →
+/// `["KP20", "2600", "0001"]`. The one grouping of serials, used by screens and speech.
+pub fn group_serial(serial: &otp::Serial) -> Vec<&str> {
+    let text = serial.as_str();
+    split(text, &serial_group_sizes(text.len()))
+}
+
+/// Tokens for a serial number: digits and letters by name, slowly, in the groups of
+/// [`group_serial`].
+pub fn serial_tokens(serial: &otp::Serial, settings: Settings) -> Vec<Token> {
+    let symbols: Vec<Symbol> = serial
+        .chars()
+        .map(|c| match c.to_digit(10) {
+            Some(digit) => Symbol::Digit(digit as u8),
+            None => Symbol::Letter(c),
+        })
+        .collect();
+    symbol_tokens(
+        &symbols,
+        &serial_group_sizes(symbols.len()),
         settings.lang,
         Pause::SerialDigit,
         Pause::SerialGroup,
-    ))
+    )
 }
 
-fn digit_tokens(
-    digits: &str,
+/// One character of a code or serial.
+#[derive(Clone, Copy)]
+enum Symbol {
+    Digit(u8),
+    Letter(char),
+}
+
+fn symbol_tokens(
+    symbols: &[Symbol],
     sizes: &[usize],
     lang: Lang,
     within: Pause,
     between: Pause,
 ) -> Vec<Token> {
     let words = lang.digit_words();
-    let mut tokens = Vec::with_capacity(digits.len() * 2);
-    for (g, group) in split(digits, sizes).into_iter().enumerate() {
+    let mut tokens = Vec::with_capacity(symbols.len() * 2);
+    let mut rest = symbols;
+    for (g, &size) in sizes.iter().enumerate() {
+        let (group, tail) = rest.split_at(size.min(rest.len()));
+        rest = tail;
         if g > 0 {
             tokens.push(Token::Pause(between));
         }
-        for (i, byte) in group.bytes().enumerate() {
+        for (i, symbol) in group.iter().enumerate() {
             if i > 0 {
                 tokens.push(Token::Pause(within));
             }
-            let digit = byte - b'0';
-            tokens.push(Token::Digit {
-                digit,
-                word: words[usize::from(digit)],
+            tokens.push(match *symbol {
+                Symbol::Digit(digit) => Token::Digit {
+                    digit,
+                    word: words[usize::from(digit)],
+                },
+                Symbol::Letter(letter) => Token::Letter {
+                    letter,
+                    word: letter_word(letter, lang),
+                },
             });
         }
     }
     tokens
 }
 
-/// Reads digit words back into digits (the inverse of [`code_tokens`]), for checks.
+/// The name of an ASCII letter A–Z in the listener's language, as a speller says it.
+pub fn letter_word(letter: char, lang: Lang) -> &'static str {
+    const DA: [&str; 26] = [
+        "a",
+        "be",
+        "se",
+        "de",
+        "e",
+        "æf",
+        "ge",
+        "hå",
+        "i",
+        "jod",
+        "kå",
+        "æl",
+        "æm",
+        "æn",
+        "o",
+        "pe",
+        "ku",
+        "ær",
+        "æs",
+        "te",
+        "u",
+        "ve",
+        "dobbelt-ve",
+        "æks",
+        "y",
+        "sæt",
+    ];
+    const EN: [&str; 26] = [
+        "ay",
+        "bee",
+        "see",
+        "dee",
+        "ee",
+        "ef",
+        "gee",
+        "aitch",
+        "eye",
+        "jay",
+        "kay",
+        "el",
+        "em",
+        "en",
+        "oh",
+        "pee",
+        "cue",
+        "ar",
+        "ess",
+        "tee",
+        "you",
+        "vee",
+        "double-you",
+        "ex",
+        "why",
+        "zed",
+    ];
+    let index = (letter.to_ascii_uppercase() as usize)
+        .checked_sub('A' as usize)
+        .filter(|index| *index < 26);
+    match (index, lang) {
+        (Some(index), Lang::Da) => DA[index],
+        (Some(index), Lang::En) => EN[index],
+        (None, _) => "?",
+    }
+}
+
+/// Reads digit words (and letters) back into text (the inverse of [`code_tokens`] and
+/// [`serial_tokens`]), for checks.
 pub fn digits_of(tokens: &[Token], lang: Lang) -> String {
     let words = lang.digit_words();
     tokens
@@ -283,6 +359,7 @@ pub fn digits_of(tokens: &[Token], lang: Lang) -> String {
                 .iter()
                 .position(|w| w == word)
                 .map(|d| char::from(b'0' + d as u8)),
+            Token::Letter { letter, .. } => Some(*letter),
             _ => None,
         })
         .collect()
@@ -301,8 +378,16 @@ mod tests {
         }
     }
 
-    fn line(code: &str, lang: Lang, grouping: Grouping) -> String {
-        let tokens = code_tokens(code, settings(lang, grouping)).unwrap();
+    fn code(text: &str) -> otp::Code {
+        otp::Code::from_digits(text).unwrap()
+    }
+
+    fn serial(text: &str) -> otp::Serial {
+        otp::Serial::parse(text).unwrap()
+    }
+
+    fn line(text: &str, lang: Lang, grouping: Grouping) -> String {
+        let tokens = code_tokens(&code(text), settings(lang, grouping));
         Script {
             settings: settings(lang, grouping),
             tokens,
@@ -355,22 +440,45 @@ mod tests {
     #[test]
     fn group_code_splits_for_the_screen() {
         assert_eq!(group_code("482079", Grouping::Threes), ["482", "079"]);
+        assert_eq!(group_code("2057776", Grouping::Threes), ["205", "77", "76"]);
     }
 
     #[test]
-    fn bad_codes_are_named() {
-        let err = code_tokens("48a079", Settings::default()).unwrap_err();
+    fn serials_with_letters_are_spelled_in_their_groups() {
+        let kp = serial("KP2026000001");
+        assert_eq!(group_serial(&kp), ["KP20", "2600", "0001"]);
+        let script = |lang| Script {
+            settings: settings(lang, Grouping::Threes),
+            tokens: serial_tokens(&kp, settings(lang, Grouping::Threes)),
+        };
         assert_eq!(
-            err.to_string(),
-            "code \"48a079\": may only contain the digits 0-9"
+            script(Lang::Da).words_line(),
+            "kå pe to nul | to seks nul nul | nul nul nul en"
         );
-        assert!(code_tokens("", Settings::default()).is_err());
-        assert!(serial_tokens("12-34-x", Settings::default()).is_err());
+        assert_eq!(
+            script(Lang::En).words_line(),
+            "kay pee two zero | two six zero zero | zero zero zero one"
+        );
+        assert_eq!(
+            digits_of(&script(Lang::Da).tokens, Lang::Da),
+            "KP2026000001"
+        );
+    }
+
+    #[test]
+    fn every_letter_has_a_name_in_both_languages() {
+        for letter in 'A'..='Z' {
+            for lang in Lang::ALL {
+                assert_ne!(letter_word(letter, lang), "?", "{letter} in {lang}");
+            }
+        }
+        assert_eq!(letter_word('w', Lang::Da), "dobbelt-ve");
+        assert_eq!(letter_clip_id('K'), "letter-k");
     }
 
     #[test]
     fn serials_ignore_separators_and_pause_longer() {
-        let tokens = serial_tokens("1234-5678", Settings::default()).unwrap();
+        let tokens = serial_tokens(&serial("1234-5678"), Settings::default());
         assert_eq!(digits_of(&tokens, Lang::Da), "12345678");
         assert!(tokens.contains(&Token::Pause(Pause::SerialGroup)));
         assert!(!tokens.contains(&Token::Pause(Pause::Group)));
@@ -379,15 +487,15 @@ mod tests {
     proptest! {
         #[test]
         fn digit_words_read_back_give_the_code(
-            code in "[0-9]{6,10}",
+            text in "[0-9]{6,10}",
             lang in prop_oneof![Just(Lang::Da), Just(Lang::En)],
             grouping in prop_oneof![Just(Grouping::Threes), Just(Grouping::Pairs), Just(Grouping::Single)],
         ) {
-            let tokens = code_tokens(&code, settings(lang, grouping)).unwrap();
-            prop_assert_eq!(digits_of(&tokens, lang), code.clone());
+            let tokens = code_tokens(&code(&text), settings(lang, grouping));
+            prop_assert_eq!(digits_of(&tokens, lang), text.clone());
             // Groups have 1–3 digits (2–3 unless Single) and pauses alternate with words.
-            let groups = group_sizes(code.len(), grouping);
-            prop_assert_eq!(groups.iter().sum::<usize>(), code.len());
+            let groups = group_sizes(text.len(), grouping);
+            prop_assert_eq!(groups.iter().sum::<usize>(), text.len());
             if grouping != Grouping::Single {
                 prop_assert!(groups.iter().all(|&g| (2..=3).contains(&g)));
             }
@@ -397,11 +505,32 @@ mod tests {
             }
         }
 
+        /// Spoken groups are the shown groups: the words between group pauses spell exactly
+        /// the groups of `group_code` (the screen's grouping).
         #[test]
-        fn serials_read_back(serial in "[0-9]{1,20}") {
-            let tokens = serial_tokens(&serial, Settings::default()).unwrap();
-            prop_assert_eq!(digits_of(&tokens, Lang::Da), serial.clone());
-            prop_assert!(serial_group_sizes(serial.len()).iter().all(|&g| g <= 4));
+        fn spoken_groups_equal_shown_groups(
+            text in "[0-9]{6,10}",
+            grouping in prop_oneof![Just(Grouping::Threes), Just(Grouping::Pairs), Just(Grouping::Single)],
+        ) {
+            let tokens = code_tokens(&code(&text), settings(Lang::Da, grouping));
+            let spoken: Vec<String> = tokens
+                .split(|t| *t == Token::Pause(Pause::Group))
+                .map(|group| digits_of(group, Lang::Da))
+                .collect();
+            prop_assert_eq!(spoken, group_code(&text, grouping));
+        }
+
+        #[test]
+        fn serials_read_back(text in "[0-9A-Z]{1,32}") {
+            let parsed = serial(&text);
+            let tokens = serial_tokens(&parsed, Settings::default());
+            prop_assert_eq!(digits_of(&tokens, Lang::Da), text.clone());
+            let spoken: Vec<String> = tokens
+                .split(|t| *t == Token::Pause(Pause::SerialGroup))
+                .map(|group| digits_of(group, Lang::Da))
+                .collect();
+            prop_assert_eq!(spoken, group_serial(&parsed));
+            prop_assert!(serial_group_sizes(text.len()).iter().all(|&g| g <= 4));
         }
     }
 }

@@ -22,6 +22,25 @@ fn voices(lang: Lang) -> Vec<(&'static str, Voice)> {
     ]
 }
 
+/// One digit alone, as a code's digit token (codes have 6 to 10 digits; a clip is one).
+fn digit_script(digit: u8, lang: Lang) -> Script {
+    Script {
+        settings: Settings {
+            lang,
+            grouping: Grouping::Threes,
+            rate: Rate::Normal,
+        },
+        tokens: vec![Token::Digit {
+            digit,
+            word: lang.digit_words()[usize::from(digit)],
+        }],
+    }
+}
+
+fn code(digits: &str) -> otp::Code {
+    otp::Code::from_digits(digits).unwrap()
+}
+
 fn render(utterance: &Utterance, lang: Lang, grouping: Grouping, rate: Rate) -> Script {
     Catalogue::embedded()
         .unwrap()
@@ -48,13 +67,7 @@ fn every_digit_is_audible_and_plausibly_long() {
     for lang in Lang::ALL {
         for (name, mut voice) in voices(lang) {
             for digit in 0..10 {
-                let code = digit.to_string();
-                let script = render(
-                    &Utterance::default().then_code(&code),
-                    lang,
-                    Grouping::Threes,
-                    Rate::Normal,
-                );
+                let script = digit_script(digit, lang);
                 let (pcm, _) = speak(&mut voice, &script);
                 let secs = pcm.duration_secs();
                 assert!(
@@ -78,7 +91,8 @@ fn group_pauses_are_where_the_tokens_say() {
         for (name, mut voice) in voices(lang) {
             for grouping in [Grouping::Threes, Grouping::Pairs, Grouping::Single] {
                 let script = render(
-                    &Utterance::prompt("your-code-is").then_code(code),
+                    &Utterance::prompt("your-code-is")
+                        .then_code(otp::Code::from_digits(code).unwrap()),
                     lang,
                     grouping,
                     Rate::Normal,
@@ -136,7 +150,7 @@ fn slower_rate_takes_longer_in_both_voices() {
         for (name, mut voice) in voices(lang) {
             let length = |voice: &mut Voice, rate| {
                 let script = render(
-                    &Utterance::prompt("your-code-is").then_code("482079"),
+                    &Utterance::prompt("your-code-is").then_code(code("482079")),
                     lang,
                     Grouping::Threes,
                     rate,
@@ -177,7 +191,7 @@ fn audio_streams_in_chunks_and_a_stop_cuts_it_off() {
     for lang in Lang::ALL {
         for (name, mut voice) in voices(lang) {
             let script = render(
-                &Utterance::prompt("your-code-is").then_code("482079"),
+                &Utterance::prompt("your-code-is").then_code(code("482079")),
                 lang,
                 Grouping::Threes,
                 Rate::Normal,
@@ -219,23 +233,10 @@ fn a_pack_hands_what_it_cannot_say_to_espeak() {
     let (pcm, _) = speak(&mut voice, &script);
     assert!(rms(&pcm.samples) > 0.02);
     // English utterance with the Danish pack: said by espeak in English, not Danish clips.
-    let en = render(
-        &Utterance::default().then_code("1"),
-        Lang::En,
-        Grouping::Threes,
-        Rate::Normal,
-    );
+    let en = digit_script(1, Lang::En);
     let (from_da_pack, _) = speak(&mut voice, &en);
     let (from_espeak, _) = speak(&mut Voice::espeak().unwrap(), &en);
-    let (da_one, _) = speak(
-        &mut voice,
-        &render(
-            &Utterance::default().then_code("1"),
-            Lang::Da,
-            Grouping::Threes,
-            Rate::Normal,
-        ),
-    );
+    let (da_one, _) = speak(&mut voice, &digit_script(1, Lang::Da));
     let close = |a: &Pcm, b: &Pcm| a.samples.len().abs_diff(b.samples.len()) < 500;
     assert!(
         close(&from_da_pack, &from_espeak),
@@ -263,7 +264,7 @@ fn a_broken_pack_falls_back_to_espeak_with_the_report() {
     );
     assert!(matches!(voice, Voice::Espeak(_)));
     let script = render(
-        &Utterance::prompt("your-code-is").then_code("333"),
+        &Utterance::prompt("your-code-is").then_code(code("333333")),
         Lang::Da,
         Grouping::Threes,
         Rate::Normal,
@@ -278,7 +279,7 @@ fn wav_output_is_mono_16_bit_at_the_voice_rate() {
     let path = dir.path().join("code.wav");
     let mut voice = Voice::espeak().unwrap();
     let script = render(
-        &Utterance::default().then_code("482079"),
+        &Utterance::default().then_code(code("482079")),
         Lang::Da,
         Grouping::Threes,
         Rate::Normal,

@@ -62,8 +62,28 @@ fn words_prints_the_groups_on_one_line() {
 fn bad_input_is_named_and_fails() {
     let out = speech(&["words", "--code", "48a079"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("code \"48a079\": may only contain the digits 0-9"));
-    let out = speech(&["words", "--lang", "de", "--code", "1"]);
+    assert!(
+        stderr(&out).contains(
+            "invalid value '48a079' for '--code <CODE>': code has a non-digit at position 3"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let out = speech(&["words", "--serial", "KP20,26"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("serial number has ',' at position 5"),
+        "{}",
+        stderr(&out)
+    );
+    let out = speech(&["words", "--lang", "en", "--serial", "KP2026000001"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "kay pee two zero | two six zero zero | zero zero zero one"
+    );
+    let out = speech(&["words", "--lang", "de", "--code", "123456"]);
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("unknown language \"de\""),
@@ -120,7 +140,7 @@ fn a_broken_pack_is_reported_and_espeak_speaks_instead() {
     let out = speech(&[
         "say",
         "--code",
-        "1",
+        "111111",
         "--backend",
         &format!("pack:{}", dir.path().display()),
         "--out",
@@ -138,7 +158,7 @@ fn a_broken_pack_is_reported_and_espeak_speaks_instead() {
 
 #[test]
 fn play_without_a_sound_card_is_a_clear_error() {
-    let out = speech(&["say", "--code", "1", "--play"]);
+    let out = speech(&["say", "--code", "111111", "--play"]);
     if !out.status.success() {
         let err = stderr(&out);
         assert!(err.contains("opening the sound device"), "{err}");

@@ -50,7 +50,11 @@ fn codes_and_serials() {
                     rate: Rate::Normal,
                 };
                 let script = catalogue
-                    .render(&Utterance::prompt("your-code-is").then_code(code), settings)
+                    .render(
+                        &Utterance::prompt("your-code-is")
+                            .then_code(otp::Code::from_digits(code).unwrap()),
+                        settings,
+                    )
                     .unwrap();
                 writeln!(
                     out,
@@ -61,14 +65,15 @@ fn codes_and_serials() {
                 out.push_str(&script.debug_listing());
             }
         }
-        for serial in ["123456789012", "1234-5678-90"] {
+        for serial in ["123456789012", "1234-5678-90", "KP2026000001"] {
             let settings = Settings {
                 lang,
                 ..Settings::default()
             };
             let script = catalogue
                 .render(
-                    &Utterance::prompt("serial-number-is").then_serial(serial),
+                    &Utterance::prompt("serial-number-is")
+                        .then_serial(&otp::Serial::parse(serial).unwrap()),
                     settings,
                 )
                 .unwrap();

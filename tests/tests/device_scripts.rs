@@ -1,5 +1,6 @@
 //! Every device behaviour as a script run by the real `host-sim run` binary on a virtual
-//! clock: the headphones rule, timeouts, repeat, the sticky function key, the clock fault,
+//! clock: one press for the code, the headphones rule and reading aloud, timeouts, repeat,
+//! every chord and the one-key way to them, the serial with letters, the clock fault,
 //! power cuts with HOTP, automatic switch-off, low battery and key help.
 
 use std::process::{Command, Output};
@@ -68,17 +69,15 @@ fn passes(script: &str, extra: &[&str]) -> String {
 }
 
 #[test]
-fn a_key_press_shows_and_speaks_the_grouped_code() {
+fn one_press_of_the_red_key_switches_on_shows_and_says_the_code() {
     let code = shown_at(START_UNIX);
     let log = passes(
         &format!(
             r#"
             press red
-            expect said "Klar"
-            expect screen "Klar"
-            press 5
             expect screen "{code}"
             expect said "Din kode er || {words}" on headphones
+            expect not said "Klar"
             "#,
             words = words(&code)
         ),
@@ -96,14 +95,15 @@ fn a_key_press_shows_and_speaks_the_grouped_code() {
 }
 
 #[test]
-fn pressing_again_repeats_the_code() {
+fn the_red_key_again_says_the_code_again_and_digits_do_too() {
     let code = shown_at(START_UNIX);
     passes(
         &format!(
             r#"
             press red
-            press 5
             expect said "Din kode er"
+            press red
+            expect said "Jeg gentager || Din kode er || {words}"
             press 5
             expect said "Jeg gentager || Din kode er || {words}"
             expect screen "{code}"
@@ -115,39 +115,57 @@ fn pressing_again_repeats_the_code() {
 }
 
 #[test]
-fn without_headphones_the_code_is_shown_but_never_spoken_aloud() {
+fn without_headphones_the_first_press_offers_and_the_second_reads_aloud() {
     let code = shown_at(START_UNIX);
     passes(
         &format!(
             r#"
             headphones out
             press red
-            press 5
             expect screen "{code}"
-            expect said "Tilslut høretelefoner for at høre koden" on speaker
+            expect said "Koden står på skærmen. Tilslut høretelefoner, eller tryk på den røde tast igen" on speaker
             expect not said "Din kode er"
-            headphones in
-            press 5
-            expect said "Din kode er" on headphones
-            expect not said "Din kode er" on speaker
-            "#
+            press red
+            expect said "Din kode er || {words}" on speaker
+            "#,
+            words = words(&code)
         ),
         &[],
     );
 }
 
 #[test]
-fn the_speaker_speaks_codes_only_after_the_user_turns_it_on() {
+fn headphones_in_keep_the_code_private() {
     passes(
         r#"
         headphones out
         press red
-        press red          # function
-        press red          # the menu
+        expect not said "Din kode er"
+        headphones in
+        press red
+        expect said "Din kode er" on headphones
+        expect not said "Din kode er" on speaker
+        "#,
+        &[],
+    );
+}
+
+#[test]
+fn always_read_aloud_gives_the_code_on_the_speaker_in_one_press() {
+    passes(
+        r#"
+        headphones out
+        press red
+        down red           # red + 8: the menu
+        press 8
+        up red
         expect said "Menu"
-        press 2            # speaker on
-        expect said "Højttaleren er slået til"
-        press 5
+        press 2            # always read aloud
+        expect said "Koden læses altid højt i højttaleren"
+        hold red 3s        # switch off …
+        expect said "Slukker"
+        wait 1s
+        press red          # … and on: one press, read aloud
         expect said "Din kode er" on speaker
         "#,
         &[],
@@ -161,14 +179,13 @@ fn the_code_clears_when_its_time_step_ends() {
         &format!(
             r#"
             press red
-            press 5
             expect screen "{code}"
             wait 20s
             expect screen "{code}"
             wait 6s
             expect not screen "{code}"
             expect said "Koden er udløbet"
-            press 5
+            press red
             expect screen "{next}"
             "#,
             next = shown_at(START_UNIX + 30)
@@ -178,25 +195,90 @@ fn the_code_clears_when_its_time_step_ends() {
 }
 
 #[test]
-fn the_sticky_function_key_and_hold_and_press_both_change_settings() {
+fn every_chord_right_keys_up_left_keys_down() {
     passes(
         r#"
         press red
-        press red          # sticky: press and release the function key …
-        expect said "Funktion"
-        press 6            # … then a right-hand key: louder
+        down red
+        press 3            # red + 3: louder
+        up red
         expect said "Højere. || Lydstyrke 5."
         expect screen "Lydstyrke 5"
-        down red           # hold the function key …
-        press 4            # … and press a left-hand key: quieter
+        down red
+        press 1            # red + 1: softer
         up red
         expect said "Lavere. || Lydstyrke 4."
-        press red
-        press 0            # function + 0 repeats the last message
+        down red
+        press 0            # red + 0: repeat the last message
+        up red
         expect said "Lavere. || Lydstyrke 4."
-        press red
-        press 8            # speech rate
+        down red
+        press 6            # red + 6: faster
+        up red
         expect said "Hurtig tale"
+        down red
+        press 4            # red + 4: slower
+        up red
+        expect said "Normal tale"
+        down red
+        press 9            # red + 9: next language
+        up red
+        expect said "English speech"
+        down red
+        press 7            # red + 7: back
+        up red
+        expect said "Dansk tale"
+        down red
+        press 2            # red + 2: grouping
+        up red
+        expect said "Cifrene læses parvis"
+        down red
+        press 5            # red + 5: key help
+        up red
+        expect said "Tastehjælp"
+        down red
+        press 5            # red + 5 again: key help off
+        up red
+        expect said "Tastehjælp slut"
+        down red
+        press 8            # red + 8: the menu
+        up red
+        expect said "Menu"
+        "#,
+        &[],
+    );
+}
+
+#[test]
+fn every_function_without_pressing_two_keys_at_once() {
+    passes(
+        r#"
+        press red
+        hold red 1s        # hold until it says "function", release …
+        expect said "Funktion"
+        expect screen "Funktion"
+        press 3            # … then the key alone: louder
+        expect said "Højere. || Lydstyrke 5."
+        hold red 1s
+        press 0            # repeat
+        expect said "Højere. || Lydstyrke 5."
+        "#,
+        &[],
+    );
+}
+
+#[test]
+fn the_activation_menu_spells_a_serial_with_letters_in_its_groups() {
+    passes(
+        r#"
+        press red
+        down red
+        press 8
+        up red
+        press 3
+        expect screen "KP20 2600 0001"
+        expect said "Serienummeret er || kå pe to nul | to seks nul nul | nul nul nul en"
+        expect not screen "ingen lyd"
         "#,
         &[],
     );
@@ -210,7 +292,7 @@ fn a_clock_that_lost_its_time_shows_no_code_and_says_so() {
         press red
         expect said "Uret er forkert — ring til support"
         expect screen "Uret er forkert"
-        press 5
+        press red
         expect not said "Din kode"
         expect screen "Ring til support"
         "#,
@@ -231,7 +313,6 @@ fn an_hotp_code_is_never_shown_twice_across_power_cuts() {
     passes(
         r#"
         press red
-        press 5
         expect screen "755 224"
         power-cut
         power-on
@@ -258,7 +339,7 @@ fn the_device_warns_before_it_switches_itself_off() {
         expect said "Kodeoplæseren slukker om 30 sekunder"
         wait 31s
         expect said "Slukker"
-        expect not screen "Klar"
+        expect not screen "lydstyrke"
         "#,
         &[],
     );
@@ -281,13 +362,15 @@ fn key_help_describes_keys_until_left() {
     passes(
         r#"
         press red
-        press red
+        down red
         press 5
+        up red
         expect said "Tastehjælp"
         press 3
-        expect said "Tast 3"
+        expect said "Tast 3. Viser og læser koden. Med den røde tast: højere lydstyrke."
         expect not screen "Din kode"
         press red
+        expect said "Den røde tast med en prik"
         press 5
         expect said "Tastehjælp slut"
         "#,

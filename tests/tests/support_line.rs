@@ -14,7 +14,7 @@ use otp::{Secret, Totp};
 use tests::{binary, run, stderr, stdout, Tmux};
 
 const TOKEN: &str = "support-e2e-token";
-const SERIAL: &str = "KO-000777";
+const SERIAL: &str = "KO000777";
 const USER: &str = "person-7";
 const SECRET_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 

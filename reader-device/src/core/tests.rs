@@ -43,7 +43,8 @@ impl Rig {
     }
 
     fn with(token: Option<Token>, record: Record) -> Rig {
-        let device = Device::new(Config::default(), "KR12345678".into(), token, record);
+        let serial = Serial::parse("KR12345678").unwrap();
+        let device = Device::new(Config::default(), serial, token, record);
         Rig {
             device,
             now: Now {
@@ -67,6 +68,26 @@ impl Rig {
         let mut effects = self.send(Event::Key(key, Edge::Down));
         self.advance(100);
         effects.extend(self.send(Event::Key(key, Edge::Up)));
+        self.advance(200);
+        effects
+    }
+
+    /// Holds the red key, presses `key` with it (a chord), releases both.
+    fn chord(&mut self, key: Key) -> Vec<Effect> {
+        let mut effects = self.send(Event::Key(Key::Function, Edge::Down));
+        self.advance(100);
+        effects.extend(self.press(key));
+        effects.extend(self.send(Event::Key(Key::Function, Edge::Up)));
+        self.advance(200);
+        effects
+    }
+
+    /// Holds the red key until it says "function", releases it (sticky function mode).
+    fn latch(&mut self) -> Vec<Effect> {
+        let mut effects = self.send(Event::Key(Key::Function, Edge::Down));
+        self.advance(Config::default().function_hold_ms);
+        effects.extend(self.send(Event::Tick));
+        effects.extend(self.send(Event::Key(Key::Function, Edge::Up)));
         self.advance(200);
         effects
     }
@@ -153,60 +174,131 @@ fn power_on_says_ready_and_a_digit_shows_and_speaks_the_code() {
 }
 
 #[test]
-fn the_red_key_switches_on() {
+fn one_press_of_the_red_key_switches_on_and_says_the_code() {
     let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
     assert!(!rig.device.is_on());
     assert!(
         ids(&rig.press(Key::D3)).is_empty(),
         "digits do nothing when off"
     );
-    assert_eq!(ids(&rig.press(Key::Function)), ["ready"]);
+    let code = current_code(&rig);
+    let effects = rig.press(Key::Function);
+    assert!(rig.device.is_on());
+    assert_eq!(
+        spoken(&effects),
+        [(
+            vec!["your-code-is".into(), format!("code:{code}")],
+            Channel::Headphones
+        )],
+        "no 'ready' step, no second key"
+    );
+    assert_eq!(
+        rig.device.screen().main_lines(),
+        [format!("{} {}", &code[..3], &code[3..])]
+    );
+    // The red key again says it again.
+    assert_eq!(
+        ids(&rig.press(Key::Function)),
+        ["repeating", "your-code-is", &format!("code:{code}")]
+    );
+    // Once its step has passed, a fresh one.
+    let into_step = rig.now.unix_ms % 30_000;
+    rig.advance(30_000 - into_step + 1_000);
+    let fresh = current_code(&rig);
+    let said = ids(&rig.press(Key::Function));
+    assert_eq!(said.last().unwrap(), &format!("code:{fresh}"), "{said:?}");
+    assert!(!said.contains(&"repeating".to_owned()));
+}
+
+#[test]
+fn the_switch_on_press_never_switches_off_or_opens_functions() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.send(Event::Key(Key::Function, Edge::Down));
+    for _ in 0..30 {
+        rig.advance(100);
+        assert!(!ids(&rig.send(Event::Tick)).contains(&"powering-off".to_owned()));
+    }
+    assert!(ids(&rig.send(Event::Key(Key::Function, Edge::Up))).is_empty());
     assert!(rig.device.is_on());
 }
 
 #[test]
-fn without_headphones_the_speaker_only_asks_for_them() {
+fn without_headphones_the_first_press_offers_and_the_second_reads_aloud() {
     let mut rig = Rig::totp();
-    rig.on();
-    let effects = rig.press(Key::D1);
+    let code = current_code(&rig);
+    let effects = rig.press(Key::Function);
     assert_eq!(
         spoken(&effects),
-        [(vec!["connect-headphones".into()], Channel::Speaker)]
+        [(vec!["code-on-screen".into()], Channel::Speaker)],
+        "no digit on the speaker"
     );
-    let screen = rig.device.screen();
-    assert!(
-        matches!(screen.view, View::Code { .. }),
-        "the code is still shown"
-    );
-    assert_eq!(screen.notice, Some(Notice::ConnectHeadphones));
-    // Function + 0 repeats the last message, still privately.
-    rig.press(Key::Function);
+    assert!(matches!(rig.device.screen().view, View::Code { .. }));
+    assert_eq!(rig.device.screen().notice, Some(Notice::ConnectHeadphones));
+    // Red + 0 repeats the last message, still privately.
     assert_eq!(
-        spoken(&rig.press(Key::D0)),
-        [(vec!["connect-headphones".into()], Channel::Speaker)]
+        spoken(&rig.chord(Key::D0)),
+        [(vec!["code-on-screen".into()], Channel::Speaker)]
     );
-}
-
-#[test]
-fn the_speaker_reads_codes_only_after_the_user_turns_it_on() {
-    let mut rig = Rig::totp();
-    rig.on();
-    // Menu: function twice, then 2.
-    rig.press(Key::Function);
-    assert_eq!(ids(&rig.press(Key::Function)), ["menu"]);
-    assert_eq!(ids(&rig.press(Key::D2)), ["speaker-on"]);
-    let code = current_code(&rig);
+    // A digit key does not take the offer: only the red key, as the offer says.
     assert_eq!(
-        spoken(&rig.press(Key::D1)),
+        spoken(&rig.press(Key::D4)),
+        [(vec!["code-on-screen".into()], Channel::Speaker)]
+    );
+    // The red key again: the code, aloud.
+    assert_eq!(
+        spoken(&rig.press(Key::Function)),
         [(
             vec!["your-code-is".into(), format!("code:{code}")],
             Channel::Speaker
         )]
     );
-    // A power cycle turns it off again.
+    assert!(rig.device.speaker_on(), "chosen for this session");
+    // After a power cycle it asks again (the choice was not "always").
     rig.send(Event::PowerOff);
-    rig.on();
+    rig.press(Key::Function);
     assert!(!rig.device.speaker_on());
+}
+
+#[test]
+fn always_read_aloud_is_one_press_through_the_speaker_and_is_kept() {
+    let mut rig = Rig::totp();
+    rig.on();
+    assert_eq!(ids(&rig.chord(Key::D8)), ["menu"]);
+    let effects = rig.press(Key::D2);
+    assert_eq!(ids(&effects), ["always-aloud-on"]);
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::Persist(r) if r.settings.always_aloud)));
+    rig.send(Event::PowerOff);
+    let record = rig.device.record();
+    let mut rebooted = Rig::with(Some(Token::Totp(totp())), record);
+    rebooted.now = rig.now;
+    let code = current_code(&rebooted);
+    assert_eq!(
+        spoken(&rebooted.press(Key::Function)),
+        [(
+            vec!["your-code-is".into(), format!("code:{code}")],
+            Channel::Speaker
+        )]
+    );
+    // Headphones still win: private whenever they are in.
+    rebooted.send(Event::Headphones(true));
+    assert_eq!(
+        spoken(&rebooted.press(Key::Function))[0].1,
+        Channel::Headphones
+    );
+}
+
+#[test]
+fn a_deployment_can_make_new_devices_read_aloud() {
+    let config = Config {
+        always_aloud: true,
+        ..Config::default()
+    };
+    assert!(Record::fresh(&config).settings.always_aloud);
+    assert!(!Record::fresh(&Config::default()).settings.always_aloud);
 }
 
 #[test]
@@ -224,36 +316,55 @@ fn unplugging_headphones_stops_speech() {
 }
 
 #[test]
-fn sticky_and_held_function_mode_change_the_volume() {
+fn chords_and_sticky_function_mode_change_the_volume() {
     let mut rig = Rig::totp();
     rig.send(Event::Headphones(true));
     rig.on();
     assert_eq!(rig.device.volume(), 4);
-    // Sticky: press and release red, then a right-hand key.
-    assert_eq!(ids(&rig.press(Key::Function)), ["function-mode"]);
-    assert_eq!(
-        ids(&rig.press(Key::D9)),
-        ["volume-up", "volume-level(level=5)"]
-    );
-    // Held: red down, 3 down/up, red up: no function-mode prompt.
+    // Held together: red + 3 (right-hand key) turns it up; releasing red does nothing more.
     rig.send(Event::Key(Key::Function, Edge::Down));
     rig.advance(100);
     let effects = rig.press(Key::D3);
-    assert_eq!(ids(&effects), ["volume-up", "volume-level(level=6)"]);
+    assert_eq!(ids(&effects), ["volume-up", "volume-level(level=5)"]);
     assert!(ids(&rig.send(Event::Key(Key::Function, Edge::Up))).is_empty());
     rig.advance(200);
-    assert_eq!(rig.device.volume(), 6);
+    // Several presses under one hold, past the switch-off time: each counts, no switch-off.
+    rig.send(Event::Key(Key::Function, Edge::Down));
+    for level in 6..=8 {
+        rig.advance(900);
+        rig.send(Event::Tick);
+        assert_eq!(
+            ids(&rig.press(Key::D3)),
+            [
+                "volume-up".to_owned(),
+                format!("volume-level(level={level})")
+            ]
+        );
+    }
+    rig.advance(1000);
+    rig.send(Event::Tick);
+    assert!(rig.device.is_on());
+    rig.send(Event::Key(Key::Function, Edge::Up));
+    rig.advance(200);
+    // Without pressing two keys at once (5.9): hold red until "function", release, press.
+    assert_eq!(ids(&rig.latch()), ["function-mode"]);
+    assert_eq!(rig.device.screen().view, View::Function);
+    assert_eq!(
+        ids(&rig.press(Key::D1)),
+        ["volume-down", "volume-level(level=7)"]
+    );
     // Left-hand keys turn it down, to the minimum and no further.
-    for _ in 0..5 {
-        rig.press(Key::Function);
-        rig.press(Key::D4);
+    for _ in 0..6 {
+        rig.chord(Key::D1);
     }
     assert_eq!(rig.device.volume(), 1);
-    rig.press(Key::Function);
     assert_eq!(
-        ids(&rig.press(Key::D7)),
+        ids(&rig.chord(Key::D1)),
         ["volume-min", "volume-level(level=1)"]
     );
+    // Sticky mode is left by the red key.
+    rig.latch();
+    assert_eq!(ids(&rig.press(Key::Function)), ["function-cancelled"]);
     // Volume resets at power on (5.1.3.13).
     rig.send(Event::PowerOff);
     rig.on();
@@ -261,20 +372,54 @@ fn sticky_and_held_function_mode_change_the_volume() {
 }
 
 #[test]
+fn every_chord_has_its_function() {
+    // Right-hand keys up, left-hand keys down; the rest as the key help says.
+    let table = [
+        (Key::D0, Function::Repeat),
+        (Key::D1, Function::Volume(false)),
+        (Key::D3, Function::Volume(true)),
+        (Key::D4, Function::Rate(false)),
+        (Key::D6, Function::Rate(true)),
+        (Key::D7, Function::Language(false)),
+        (Key::D9, Function::Language(true)),
+        (Key::D2, Function::Grouping),
+        (Key::D5, Function::KeyHelp),
+        (Key::D8, Function::Menu),
+    ];
+    for (key, function) in table {
+        assert_eq!(function_of(key), function, "red + {key}");
+    }
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    assert_eq!(ids(&rig.chord(Key::D6)), ["rate-fast"]);
+    assert_eq!(ids(&rig.chord(Key::D6)), ["rate-fastest"]);
+    assert_eq!(ids(&rig.chord(Key::D4)), ["rate-normal"]);
+    assert_eq!(ids(&rig.chord(Key::D4)), ["rate-slow"]);
+    assert_eq!(ids(&rig.chord(Key::D4)), ["rate-slowest"]);
+    assert_eq!(ids(&rig.chord(Key::D9)), ["language-set"]);
+    assert_eq!(rig.device.settings().lang, Lang::En);
+    assert_eq!(ids(&rig.chord(Key::D7)), ["language-set"]);
+    assert_eq!(rig.device.settings().lang, Lang::Da);
+    assert_eq!(ids(&rig.chord(Key::D2)), ["grouping-pairs"]);
+    assert_eq!(ids(&rig.chord(Key::D0)), ["grouping-pairs"], "repeat");
+    assert_eq!(ids(&rig.chord(Key::D8)), ["menu"]);
+    rig.press(Key::Function);
+    assert_eq!(ids(&rig.chord(Key::D5)), ["key-help-on"]);
+}
+
+#[test]
 fn settings_are_spoken_back_and_persisted() {
     let mut rig = Rig::totp();
     rig.send(Event::Headphones(true));
     rig.on();
-    rig.press(Key::Function);
-    let effects = rig.press(Key::D8);
+    let effects = rig.chord(Key::D6);
     assert_eq!(ids(&effects), ["rate-fast"]);
     assert!(effects
         .iter()
         .any(|e| matches!(e, Effect::Persist(r) if r.settings.rate == Rate::Fast)));
-    rig.press(Key::Function);
-    assert_eq!(ids(&rig.press(Key::D2)), ["grouping-pairs"]);
-    rig.press(Key::Function);
-    rig.press(Key::Function);
+    assert_eq!(ids(&rig.chord(Key::D2)), ["grouping-pairs"]);
+    rig.chord(Key::D8);
     assert_eq!(ids(&rig.press(Key::D1)), ["language-set"]);
     let effects = rig.press(Key::D1);
     let Some(Effect::Say(speech)) = effects.iter().find(|e| matches!(e, Effect::Say(_))) else {
@@ -299,9 +444,7 @@ fn double_strike_window_is_adjustable_to_a_second() {
     for expected in [250, 500, 750, 1000] {
         // With the window on, presses of the same key must be further apart.
         rig.advance(1000);
-        rig.press(Key::Function);
-        rig.advance(1000);
-        rig.press(Key::Function);
+        rig.chord(Key::D8);
         let effects = rig.press(Key::D4);
         assert_eq!(ids(&effects), [format!("double-strike(ms={expected})")]);
     }
@@ -340,6 +483,31 @@ fn key_bounce_makes_one_press() {
 }
 
 #[test]
+fn a_very_short_red_tap_never_leaves_the_key_held() {
+    let mut rig = Rig::totp();
+    rig.send(Event::Headphones(true));
+    rig.on();
+    // Down, and up again 10 ms later, inside the 30 ms debounce window.
+    rig.send(Event::Key(Key::Function, Edge::Down));
+    rig.advance(10);
+    rig.send(Event::Key(Key::Function, Edge::Up));
+    rig.advance(100);
+    let effects = rig.send(Event::Tick);
+    assert_eq!(
+        ids(&effects),
+        [
+            "your-code-is".to_owned(),
+            format!("code:{}", current_code(&rig))
+        ],
+        "the release is taken when the window ends: a tap"
+    );
+    rig.advance(3_000);
+    let effects = rig.send(Event::Tick);
+    assert!(!effects.contains(&Effect::PowerOff), "not held");
+    assert!(rig.device.is_on());
+}
+
+#[test]
 fn a_code_clears_when_its_step_passes_and_the_device_says_so() {
     let mut rig = Rig::totp();
     rig.send(Event::Headphones(true));
@@ -353,9 +521,8 @@ fn a_code_clears_when_its_step_passes_and_the_device_says_so() {
     assert_eq!(totp().step_at(rig.now.unix_secs()).unwrap(), step + 1);
     assert_eq!(ids(&effects), ["code-expired"]);
     assert_eq!(rig.device.screen().view, View::Ready);
-    // Function + 0 now repeats the expiry, never the old code.
-    rig.press(Key::Function);
-    assert_eq!(ids(&rig.press(Key::D0)), ["code-expired"]);
+    // Red + 0 now repeats the expiry, never the old code.
+    assert_eq!(ids(&rig.chord(Key::D0)), ["code-expired"]);
 }
 
 #[test]
@@ -384,8 +551,7 @@ fn code_expired_waits_until_the_code_has_been_said() {
     rig.advance(3_000);
     assert!(ids(&rig.send(Event::Tick)).is_empty());
     assert_eq!(rig.device.screen().view, View::Ready);
-    assert_eq!(ids(&rig.press(Key::Function)), ["function-mode"]);
-    assert_eq!(ids(&rig.press(Key::D0)), ["code-expired"]);
+    assert_eq!(ids(&rig.chord(Key::D0)), ["code-expired"]);
     rig.advance(10_000);
     assert!(
         ids(&rig.send(Event::Tick)).is_empty(),
@@ -472,27 +638,44 @@ fn a_clock_jumping_backwards_clears_the_code_and_blocks_codes() {
 }
 
 #[test]
-fn key_help_describes_keys_until_function_then_5() {
+fn key_help_describes_keys_and_chords_until_red_and_5() {
     let mut rig = Rig::totp();
     rig.send(Event::Headphones(true));
     rig.on();
-    rig.press(Key::Function);
-    assert_eq!(ids(&rig.press(Key::D5)), ["key-help-on"]);
+    assert_eq!(ids(&rig.chord(Key::D5)), ["key-help-on"]);
     assert_eq!(
         ids(&rig.press(Key::D9)),
-        ["key-help-key(key=9,function=volume-up)"]
+        ["key-help-key(key=9,function=language-next)"]
     );
     assert_eq!(rig.device.volume(), 4, "nothing is acted on");
+    assert_eq!(
+        ids(&rig.chord(Key::D3)),
+        [
+            "key-help-key(key=function,function=function)",
+            "key-help-chord(key=3,function=volume-up)"
+        ]
+    );
+    assert_eq!(rig.device.volume(), 4, "nor a chord");
     assert_eq!(
         ids(&rig.press(Key::D5)),
         ["key-help-key(key=5,function=key-help)"]
     );
+    // One key at a time: red, then 5.
     assert_eq!(
         ids(&rig.press(Key::Function)),
         ["key-help-key(key=function,function=function)"]
     );
     assert_eq!(ids(&rig.press(Key::D5)), ["key-help-off"]);
     assert!(matches!(rig.device.screen().view, View::Ready));
+    // Or together: red + 5.
+    rig.chord(Key::D5);
+    assert_eq!(
+        ids(&rig.chord(Key::D5)),
+        [
+            "key-help-key(key=function,function=function)",
+            "key-help-off"
+        ]
+    );
 }
 
 #[test]
@@ -500,11 +683,10 @@ fn activation_menu_repeats_the_serial_until_left() {
     let mut rig = Rig::totp();
     rig.send(Event::Headphones(true));
     rig.on();
-    rig.press(Key::Function);
-    rig.press(Key::Function);
+    rig.chord(Key::D8);
     let expected = ["activation-menu", "serial-number-is", "serial:KR12345678"];
     assert_eq!(ids(&rig.press(Key::D3)), expected);
-    assert_eq!(rig.device.screen().main_lines()[1], "KR12 3456 78");
+    assert_eq!(rig.device.screen().main_lines()[1], "KR1 234 56 78");
     assert_eq!(ids(&rig.press(Key::D0)), expected);
     assert_eq!(ids(&rig.press(Key::Function)), ["menu-closed"]);
 }
@@ -514,10 +696,9 @@ fn menu_reports_a_key_that_is_not_a_choice() {
     let mut rig = Rig::totp();
     rig.send(Event::Headphones(true));
     rig.on();
-    rig.press(Key::Function);
-    rig.press(Key::Function);
+    rig.chord(Key::D8);
     assert_eq!(ids(&rig.press(Key::D7)), ["not-a-choice", "menu"]);
-    assert_eq!(ids(&rig.press(Key::Function)), ["function-cancelled"]);
+    assert_eq!(ids(&rig.press(Key::Function)), ["menu-closed"]);
 }
 
 #[test]
@@ -526,8 +707,10 @@ fn holding_the_red_key_switches_off() {
     rig.send(Event::Headphones(true));
     rig.on();
     rig.send(Event::Key(Key::Function, Edge::Down));
-    rig.advance(1000);
+    rig.advance(500);
     assert!(ids(&rig.send(Event::Tick)).is_empty());
+    rig.advance(500);
+    assert_eq!(ids(&rig.send(Event::Tick)), ["function-mode"]);
     rig.advance(1000);
     let effects = rig.send(Event::Tick);
     assert_eq!(ids(&effects), ["powering-off"]);
@@ -545,9 +728,8 @@ fn auto_off_warns_first_and_a_key_extends() {
         ids(&rig.send(Event::Tick)),
         ["auto-off-warning(seconds=30)"]
     );
-    rig.press(Key::Function);
-    rig.press(Key::Function);
-    rig.press(Key::Function); // cancel: activity
+    rig.chord(Key::D8);
+    rig.press(Key::Function); // leave the menu: activity
     rig.advance(100_000);
     assert!(rig.send(Event::Tick).iter().all(|e| *e != Effect::PowerOff));
     rig.advance(80_000);
@@ -683,17 +865,24 @@ proptest! {
                             Channel::Headphones => prop_assert!(headphones || rig.device.headphones()),
                         }
                     }
-                    Effect::Draw(Screen { view: View::Code { digits }, .. }) if !hotp => {
-                        prop_assert_eq!(digits, &current_code(&rig));
+                    Effect::Draw(Screen { view: View::Code { code }, .. }) if !hotp => {
+                        prop_assert_eq!(code.to_string(), current_code(&rig));
                     }
-                    Effect::Draw(Screen { view: View::Code { digits }, .. }) if hotp => {
-                        hotp_shown.insert(digits.clone());
+                    Effect::Draw(Screen { view: View::Code { code }, .. }) if hotp => {
+                        // An HOTP code is shown only for a counter already reserved (the
+                        // record's next counter is past it), and one counter never gives
+                        // two codes on screen at different times.
+                        let reserved = rig.device.record().hotp_next.unwrap_or(0);
+                        let counter = (0..reserved).rev().find(|c| self::hotp().code(*c) == *code);
+                        prop_assert!(counter.is_some(), "code shown before its counter was saved");
+                        hotp_shown.insert(counter);
+                        prop_assert!(hotp_shown.len() as u64 <= reserved);
                     }
                     _ => {}
                 }
             }
-            if let (View::Code { digits }, false) = (rig.device.screen().view, hotp) {
-                prop_assert_eq!(digits, current_code(&rig));
+            if let (View::Code { code }, false) = (rig.device.screen().view, hotp) {
+                prop_assert_eq!(code.to_string(), current_code(&rig));
             }
         }
     }

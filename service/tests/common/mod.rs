@@ -88,7 +88,8 @@ impl Fixture {
     }
 
     pub fn serial(&self, n: u32) -> String {
-        format!("KR-{}-{n}", self.tag)
+        // Canonical form (as the service gives serials back): upper-case letters, digits.
+        format!("KR{}N{n}", self.tag.to_uppercase())
     }
 
     pub fn user(&self, n: u32) -> String {
