@@ -44,8 +44,8 @@ fn dtmf_walks_the_setup_flow_to_its_end() {
     let lines: Vec<&str> = transcript.lines().collect();
     assert!(lines[0].starts_with("[da] Velkommen til support for MitID kodeoplæser."));
     assert!(lines[1].contains("Opsætning af en ny kodeoplæser: tryk 1."));
-    assert!(transcript.contains("Tænd kodeoplæseren med den røde tast nederst til højre."));
-    assert!(transcript.contains("Tryk 1, hvis du hørte testsætningen."));
+    assert!(transcript.contains("Tryk én gang på den røde tast nederst til højre."));
+    assert!(transcript.contains("Tryk 1, hvis du hørte koden."));
     assert!(transcript.contains("En aktiveringskode på papir fra Borgerservice gælder i 48 timer."));
     assert!(lines.last().unwrap().ends_with(
         "Din kodeoplæser er klar til brug. Tak for i dag. || Tak for dit opkald. Farvel."
@@ -93,7 +93,7 @@ fn english_back_repeat_and_a_wrong_turn() {
             "setup-reader/volume"
         ]
     );
-    assert!(transcript.contains("[en] Switch the code reader on with the red key"));
+    assert!(transcript.contains("[en] Press the red key at the bottom right once."));
     // The caller stopped pressing: the stream ends, the caller hung up.
     assert_eq!(record.ending, None);
 }
