@@ -245,15 +245,25 @@ impl std::io::Write for Captured {
 /// clip ids in order, not as words.
 #[test]
 fn no_code_reaches_the_log_at_trace_level() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .without_time()
-        .with_writer(move || writer.clone())
-        .finish();
-    let shown = tracing::subscriber::with_default(subscriber, || {
+    // The global subscriber (a scoped one misses callsites that tests running beside it
+    // in this process registered first); the other tests' logs land in it too.
+    static LOG: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let captured = LOG
+        .get_or_init(|| {
+            let captured = Captured::default();
+            let writer = captured.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .without_time()
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber in this test binary");
+            captured
+        })
+        .clone();
+    let shown = {
         let mut sim = Sim::new();
         let mut shown = std::collections::BTreeSet::new();
         let note = |sim: &Sim, shown: &mut std::collections::BTreeSet<String>| {
@@ -289,7 +299,7 @@ fn no_code_reaches_the_log_at_trace_level() {
         sim.act(&Action::Press(Key::Function));
         note(&sim, &mut shown);
         shown
-    });
+    };
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(shown.len() >= 2, "codes were shown: {shown:?}");
     assert!(
