@@ -92,9 +92,9 @@ fn shows_and_speaks_the_code_through_headphones_only() {
         .iter()
         .find(|code| out.contains(&format!("screen| {} {}", &code[..3], &code[3..])))
         .unwrap_or_else(|| panic!("no current code on screen:\n{out}"));
-    // Without headphones the speaker only asks for them; the code is not in any speaker line.
+    // Without headphones the speaker only offers; the code is not in any speaker line.
     assert!(
-        out.contains("say[speaker]| Tilslut høretelefoner for at høre koden"),
+        out.contains("say[speaker]| Koden står på skærmen. Tilslut høretelefoner"),
         "{out}"
     );
     for line in out.lines().filter(|line| line.starts_with("say[speaker]")) {
@@ -128,13 +128,13 @@ fn settings_survive_a_restart_and_volume_resets() {
     let dir = setup();
     let out = run(
         dir.path(),
-        "headphones on\nwait 200\nf+9\nwait 200\nf\nf\n1\nwait 300\nquit\n",
+        "headphones on\nwait 200\nf+3\nwait 200\nf+9\nwait 300\nquit\n",
     );
     assert!(out.contains("Lydstyrke 5"), "{out}");
     assert!(out.contains("say[headphones]| English speech."), "{out}");
     let out = run(dir.path(), "headphones on\nwait 300\nquit\n");
     assert!(
-        out.contains("say[speaker]| Ready. Press a number key for your code."),
+        out.contains("say[speaker]| Ready. Press the red key for your code."),
         "language kept:\n{out}"
     );
     assert!(
