@@ -112,7 +112,7 @@ fn device_key(app: &mut App, code: KeyCode) {
         KeyCode::Char('o') => sim.hold(Key::Function, Duration::from_millis(2_500)),
         // Hold the red key until it says "function", release: the next digit is a function
         // (the terminal cannot hold two keys; this is the device's one-key way, 5.9).
-        KeyCode::Tab => sim.hold(Key::Function, Duration::from_millis(1_000)),
+        KeyCode::Char('F') => sim.hold(Key::Function, Duration::from_millis(1_000)),
         KeyCode::Char('h') => {
             let plugged = !sim.headphones();
             sim.set_headphones(plugged);
@@ -253,7 +253,7 @@ fn draw(frame: &mut Frame, app: &mut App) {
         );
     }
 
-    let help = "Enter/f red key (code) · Tab hold red, then 0-9: function · 0-9 keys · o hold red (off) · h headphones · b battery · c power cut · p power on · q quit";
+    let help = "Enter/f red key (code) · F hold red, then 0-9: function · 0-9 keys · o hold red (off) · h headphones · b battery · c power cut · p power on · q quit";
     frame.render_widget(
         Paragraph::new(help)
             .wrap(Wrap { trim: true })

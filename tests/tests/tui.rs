@@ -38,9 +38,7 @@ fn a_code_can_be_read_off_the_terminal_ui() {
     let tmux = Tmux::start("kode-tui", 150, 48, &command);
     tmux.wait_for("switched off", Duration::from_secs(20));
 
-    tmux.keys(&["Enter"]); // the red key: switch on
-    tmux.wait_for("Klar", Duration::from_secs(10));
-    tmux.keys(&["5"]); // a code
+    tmux.keys(&["Enter"]); // the red key: switch on, show and say the code
     let shown = tmux.wait_until(Duration::from_secs(10), "a code", code_on_screen);
     assert_eq!(shown, code);
     assert!(
@@ -64,9 +62,7 @@ fn the_interactive_demo_accepts_the_code_read_off_the_screen() {
     let tmux = Tmux::start("kode-demo", 150, 50, &command);
     tmux.wait_for("Login host", Duration::from_secs(30));
 
-    tmux.keys(&["Enter"]); // switch on
-    tmux.wait_for("Klar", Duration::from_secs(10));
-    tmux.keys(&["5"]); // a code
+    tmux.keys(&["Enter"]); // the red key: switch on, show and say the code
     let shown = tmux.wait_until(Duration::from_secs(10), "a code", code_on_screen);
 
     tmux.keys(&["Tab"]);
