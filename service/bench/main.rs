@@ -369,10 +369,7 @@ async fn start_service(
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
-    let state = AppState {
-        service: service.clone(),
-        admin: AdminToken::new(None),
-    };
+    let state = AppState::new(service.clone(), AdminToken::new(None));
     tokio::spawn(service::run(listener, state, std::future::pending()));
     Ok((format!("http://{address}"), service))
 }
