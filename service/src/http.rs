@@ -22,7 +22,9 @@ use utoipa::OpenApi;
 use crate::clock::rfc3339;
 use crate::crypto::AdminToken;
 use crate::policy::Channel;
-use crate::privacyidea::{self, CheckParams, Outcome, PiDetail, PiError, PiResponse, PiResult};
+use crate::privacyidea::{
+    self, CheckParams, Outcome, PiDetail, PiError, PiResponse, PiResult, RlmRestReply, RlmRestValue,
+};
 use crate::ratelimit::Limiter;
 use crate::service::{ActivationCodeView, DeviceView, Service, ServiceError};
 
@@ -460,24 +462,16 @@ async fn radiuscheck_post(
     pi_radiuscheck(state, peer, query, headers, body).await
 }
 
-/// The attributes FreeRADIUS's rlm_rest adds to its reply.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct RlmRestReply {
-    /// Why the request was accepted or rejected (never the code).
-    #[serde(rename = "reply:Reply-Message")]
-    pub reply_message: String,
-}
-
-/// The check for FreeRADIUS's rlm_rest (see service/integrations/freeradius/): 200 for
-/// Access-Accept, 401 for Access-Reject, with a Reply-Message saying why.
+/// The check for FreeRADIUS's rlm_rest (see service/integrations/freeradius/): 204 for
+/// Access-Accept, 401 for Access-Reject with a Reply-Message saying why.
 #[utoipa::path(post, path = "/validate/rlm_rest",
     request_body(content(
         (CheckParams = "application/x-www-form-urlencoded"),
         (CheckParams = "application/json"),
     )),
     responses(
-        (status = 200, description = "Accept", body = RlmRestReply),
-        (status = 401, description = "Reject", body = RlmRestReply),
+        (status = 204, description = "Accept"),
+        (status = 401, description = "Reject, with the reason as a Reply-Message", body = RlmRestReply),
     ))]
 async fn rlm_rest(
     State(state): State<AppState>,
@@ -487,8 +481,10 @@ async fn rlm_rest(
     body: Bytes,
 ) -> Response {
     let outcome = pi_outcome(&state, peer, query, &headers, &body).await;
-    let (status, reply) = privacyidea::rlm_rest_answer(&outcome);
-    (status, Json(reply)).into_response()
+    match privacyidea::rlm_rest_answer(&outcome) {
+        (status, Some(reply)) => (status, Json(reply)).into_response(),
+        (status, None) => status.into_response(),
+    }
 }
 
 /// Issues an activation code (admin).
@@ -685,7 +681,7 @@ impl utoipa::Modify for BearerSecurity {
     components(schemas(
         ValidateRequest, ValidateResponse, ActivationCodeRequest, ActivationCodeResponse,
         ActivateRequest, StatusResponse, ErrorBody, DeviceView, ActivationCodeView, Channel,
-        CheckParams, PiResponse, PiResult, PiError, PiDetail, RlmRestReply
+        CheckParams, PiResponse, PiResult, PiError, PiDetail, RlmRestReply, RlmRestValue
     )),
     modifiers(&BearerSecurity)
 )]

@@ -9,8 +9,8 @@
 //!   parameter).
 //! - `GET`/`POST /validate/radiuscheck`: 204 when accepted, 400 when not.
 //! - `POST /validate/rlm_rest`: the same check answered as FreeRADIUS's `rlm_rest` reads it:
-//!   200 for Access-Accept, 401 for Access-Reject, each with a `reply:Reply-Message` that
-//!   says why (never echoing the code).
+//!   204 for Access-Accept, 401 for Access-Reject with a `reply:Reply-Message` that says
+//!   why (never echoing the code).
 //!
 //! All three go through [`crate::http::validate_code`], the code path of `/v1/validate`.
 //! Parsing the parameters and shaping the answers are pure functions here.
@@ -365,25 +365,41 @@ pub fn radiuscheck_status(outcome: &Outcome) -> (StatusCode, Option<i64>) {
     }
 }
 
-/// `/validate/rlm_rest`: the status rlm_rest maps to accept (200) or reject (401), and the
-/// attributes it adds to the reply.
-pub fn rlm_rest_answer(outcome: &Outcome) -> (StatusCode, serde_json::Value) {
+/// The attributes FreeRADIUS's rlm_rest adds to its reply on a reject.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RlmRestReply {
+    #[serde(rename = "reply:Reply-Message")]
+    pub reply_message: RlmRestValue,
+}
+
+/// One attribute in rlm_rest's JSON: taken as it is (`do_xlat: false`, so nothing in it
+/// is expanded by FreeRADIUS), replacing any earlier value (`op: ":="`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RlmRestValue {
+    pub value: String,
+    pub do_xlat: bool,
+    pub op: String,
+}
+
+/// `/validate/rlm_rest`: 204 (rlm_rest: ok, Access-Accept) when accepted; otherwise 401
+/// (rlm_rest: reject) with a Reply-Message saying why, or 5xx (rlm_rest: fail) on a fault.
+pub fn rlm_rest_answer(outcome: &Outcome) -> (StatusCode, Option<RlmRestReply>) {
     let status = match outcome {
-        Outcome::Accepted(_) => StatusCode::OK,
+        Outcome::Accepted(_) => return (StatusCode::NO_CONTENT, None),
         Outcome::Refused(ServiceError::Store(_) | ServiceError::Crypto(_)) => {
             StatusCode::INTERNAL_SERVER_ERROR
         }
         Outcome::Refused(ServiceError::Contention) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::UNAUTHORIZED,
     };
-    let message = match outcome {
-        Outcome::Accepted(_) => "Kodeoplæser: accepted".to_owned(),
-        other => format!("Kodeoplæser: {}", refusal_message(other)),
+    let reply = RlmRestReply {
+        reply_message: RlmRestValue {
+            value: format!("Kodeoplæser: {}", refusal_message(outcome)),
+            do_xlat: false,
+            op: ":=".into(),
+        },
     };
-    (
-        status,
-        serde_json::json!({ "reply:Reply-Message": message }),
-    )
+    (status, Some(reply))
 }
 
 #[cfg(test)]
@@ -514,9 +530,12 @@ mod tests {
 
         assert_eq!(radiuscheck_status(&accepted).0, StatusCode::NO_CONTENT);
         assert_eq!(radiuscheck_status(&blocked).0, StatusCode::BAD_REQUEST);
+        assert_eq!(rlm_rest_answer(&accepted), (StatusCode::NO_CONTENT, None));
         let (status, reply) = rlm_rest_answer(&blocked);
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        assert!(reply["reply:Reply-Message"]
+        let reply = serde_json::to_value(reply.unwrap()).unwrap();
+        assert_eq!(reply["reply:Reply-Message"]["do_xlat"], false);
+        assert!(reply["reply:Reply-Message"]["value"]
             .as_str()
             .unwrap()
             .contains("blocked"));
@@ -540,8 +559,9 @@ mod tests {
             let (_, body, _) = check_answer(&outcome, 0);
             let text = serde_json::to_string(&body).unwrap();
             let (_, reply) = rlm_rest_answer(&outcome);
+            let reply = serde_json::to_string(&reply).unwrap();
             prop_assert!(!text.contains(&code), "{text}");
-            prop_assert!(!reply.to_string().contains(&code), "{reply}");
+            prop_assert!(!reply.contains(&code), "{reply}");
         }
     }
 }
