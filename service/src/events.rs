@@ -58,28 +58,28 @@ impl Event {
         }
     }
 
-    /// What the audit log records of it: (subject, result).
-    pub fn audit_line(&self) -> (String, String) {
+    /// The audit line (subject, result) an event adds, when the action behind it is not
+    /// already audited: activation, unlock and import each write their own line.
+    pub fn audit_line(&self) -> Option<(String, String)> {
         match self {
-            Event::Activated { serial, user } => (serial.clone(), format!("for {user}")),
             Event::Blocked {
                 serial,
                 user,
                 blocked_until,
                 blocks,
-            } => (
+            } => Some((
                 serial.clone(),
                 format!("{user} until {blocked_until} (block {blocks})"),
-            ),
-            Event::Unblocked { serial, actor } => (serial.clone(), format!("by {actor}")),
-            Event::ImportDone { devices, actor } => {
-                ("-".into(), format!("{devices} devices by {actor}"))
-            }
+            )),
             Event::RepeatedFailures {
                 serial,
                 user,
                 failures,
-            } => (serial.clone(), format!("{user}: {failures} wrong codes")),
+            } => Some((
+                serial.clone(),
+                format!("{user}: {failures} wrong codes in a row"),
+            )),
+            Event::Activated { .. } | Event::Unblocked { .. } | Event::ImportDone { .. } => None,
         }
     }
 }

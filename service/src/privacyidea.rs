@@ -366,7 +366,7 @@ pub fn radiuscheck_status(outcome: &Outcome) -> (StatusCode, Option<i64>) {
 }
 
 /// The attributes FreeRADIUS's rlm_rest adds to its reply on a reject.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RlmRestReply {
     #[serde(rename = "reply:Reply-Message")]
     pub reply_message: RlmRestValue,
@@ -374,7 +374,7 @@ pub struct RlmRestReply {
 
 /// One attribute in rlm_rest's JSON: taken as it is (`do_xlat: false`, so nothing in it
 /// is expanded by FreeRADIUS), replacing any earlier value (`op: ":="`).
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RlmRestValue {
     pub value: String,
     pub do_xlat: bool,

@@ -351,13 +351,15 @@ impl Service {
         &self.events
     }
 
-    /// Records `event` in the audit log and hands it to the webhook (which never waits).
+    /// Records `event` in the audit log (unless its action already was) and hands it to
+    /// the webhook, which never makes the caller wait.
     async fn event(&self, event: Event, now: i64) -> Result<(), ServiceError> {
-        let (subject, result) = event.audit_line();
-        let action = format!("event:{}", event.name());
-        self.store
-            .audit(&audit_entry(now, "service", &action, &subject, &result))
-            .await?;
+        if let Some((subject, result)) = event.audit_line() {
+            let action = format!("event:{}", event.name());
+            self.store
+                .audit(&audit_entry(now, "service", &action, &subject, &result))
+                .await?;
+        }
         self.events.emit(event, now);
         Ok(())
     }
