@@ -161,9 +161,9 @@ fn radclient(port: u16, user: &str, code: &str) -> Answer {
         .stderr(Stdio::piped())
         .spawn()
         .expect("radclient (freeradius-utils; scripts/install-deps installs it)");
-    write!(
+    writeln!(
         child.stdin.take().unwrap(),
-        "User-Name = \"{user}\", User-Password = \"{code}\"\n"
+        "User-Name = \"{user}\", User-Password = \"{code}\""
     )
     .unwrap();
     let output = child.wait_with_output().unwrap();
