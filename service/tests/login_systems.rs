@@ -99,13 +99,16 @@ async fn check_accepts_form_json_and_query_once(db: Db) {
     let (serial, user) = (f.serial(1), f.user(1));
     f.activate(&serial, &user).await;
 
-    // privacyIDEA's FreeRADIUS plugin: form POST with user, pass, client, realm.
+    // privacyIDEA's FreeRADIUS plugin (privacyidea_radius.pm): form POST with user, pass,
+    // client, realm, resConf, state.
     f.clock.advance_ms(30_000);
     let body = serde_urlencoded::to_string([
         ("user", user.as_str()),
         ("pass", f.code(0).as_str()),
         ("client", "192.0.2.10"),
         ("realm", "ignored-realm"),
+        ("resConf", "some-resolver"),
+        ("state", "ab12"),
     ])
     .unwrap();
     let (status, _, answer) = send(&f.router, "POST", "/validate/check", FORM, &body, None).await;
@@ -118,6 +121,21 @@ async fn check_accepts_form_json_and_query_once(db: Db) {
     assert_eq!(answer["detail"]["type"], "totp");
     assert!(answer["detail"]["message"].is_string());
     assert!(answer["time"].is_f64() && answer["version"].is_string() && answer["id"].is_u64());
+
+    // The LDAP proxy: form POST of user, realm (empty for the default realm) and pass; it
+    // reads result.status and result.value from a 200.
+    f.clock.advance_ms(30_000);
+    let body = format!("user={user}&realm=&pass={}", f.code(0));
+    let (status, _, answer) = send(&f.router, "POST", "/validate/check", FORM, &body, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (
+            answer["result"]["status"].clone(),
+            answer["result"]["value"].clone()
+        ),
+        (json!(true), json!(true)),
+        "{answer}"
+    );
 
     // A JSON client (the Java client, SSO plugins), with the code as a number.
     f.clock.advance_ms(30_000);
