@@ -10,7 +10,8 @@
 #
 # Every request is a right, fresh code: USERS HOTP readers (one secret, so round k's code
 # is counter k's for everyone) activated for users KR-0 … KR-(USERS-1); each round sends
-# every user's next code once. Every accept is durable (SQLite, synchronous = FULL).
+# every user's next code once. Every accept is durable (SQLite, synchronous = FULL). The
+# JSON lines give each process's CPU time per request too (from /proc).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -110,11 +111,18 @@ drive() {
         "$(echo "($(ticks "$SERVICE_PID") - $service0) / $HZ" | bc -l)"
 }
 
-echo "FreeRADIUS $(freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users a round, $PARALLEL outstanding, $RUNS rounds"
+echo "FreeRADIUS $(freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users a round, $PARALLEL outstanding, $RUNS rounds after a warm-up round"
+# Warm-up, not counted: the service reads each reader once (database, at-rest key) and
+# FreeRADIUS opens its connections; later rounds find both ready, as a running system does.
+requests 1
+for port in "$KODE_PORT" "$BASE_PORT"; do
+    read -r _ accepted _ _ < <(drive "$port")
+    [ "$accepted" -eq "$USERS" ] || { echo "warm-up: $accepted of $USERS accepted" >&2; exit 1; }
+done
 KODE_RATES=()
 BASE_RATES=()
 for run in $(seq 1 "$RUNS"); do
-    requests "$run"
+    requests $((run + 1))
     if [ $((run % 2)) -eq 1 ]; then order="kode baseline"; else order="baseline kode"; fi
     for target in $order; do
         if [ "$target" = kode ]; then port=$KODE_PORT; else port=$BASE_PORT; fi
