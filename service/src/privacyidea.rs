@@ -192,7 +192,7 @@ pub struct PiResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<PiDetail>,
     pub id: u64,
-    /// "Kodeoplæser <version>".
+    /// "Kodeoplæser" and the service's version.
     pub version: String,
     /// Seconds since the epoch.
     pub time: f64,
