@@ -12,6 +12,9 @@ use std::sync::Mutex;
 
 /// Keys kept before stale ones (whose bucket has drained) are swept.
 const SWEEP_AT: usize = 100_000;
+/// Keys kept at most (about 100 MB): past it, after a sweep, every allowance starts over
+/// rather than the memory growing without bound under a flood of made-up user names.
+const MAX_KEYS: usize = 1_000_000;
 
 /// One limit: `per_minute` requests a minute with a burst of as many; 0 means no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +154,13 @@ impl Limiter {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if cells.len() >= SWEEP_AT {
             cells.retain(|_, cell| cell.tat_ms > now_ms);
+            if cells.len() >= MAX_KEYS {
+                tracing::warn!(
+                    keys = cells.len(),
+                    "request limits: too many keys, starting over"
+                );
+                cells.clear();
+            }
         }
         let client_key = client.map(Key::Client);
         let client_cell = match &client_key {
