@@ -110,7 +110,15 @@ enum Key {
 pub struct Limiter {
     limits: Limits,
     trusted_proxies: Vec<IpAddr>,
-    cells: Mutex<HashMap<Key, Gcra>>,
+    cells: Mutex<Cells>,
+}
+
+/// The states, and the size at which stale ones are next swept (doubling, so that a sweep
+/// costs O(1) a request on average).
+#[derive(Debug, Default)]
+struct Cells {
+    map: HashMap<Key, Gcra>,
+    sweep_at: usize,
 }
 
 impl Limiter {
