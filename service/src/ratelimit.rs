@@ -156,11 +156,15 @@ impl Limiter {
         if self.limits == Limits::OFF {
             return Ok(());
         }
-        let mut cells = self
+        let mut guard = self
             .cells
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if cells.len() >= SWEEP_AT {
+        let Cells {
+            map: cells,
+            sweep_at,
+        } = &mut *guard;
+        if cells.len() >= (*sweep_at).max(SWEEP_AT) {
             cells.retain(|_, cell| cell.tat_ms > now_ms);
             if cells.len() >= MAX_KEYS {
                 tracing::warn!(
@@ -169,6 +173,7 @@ impl Limiter {
                 );
                 cells.clear();
             }
+            *sweep_at = cells.len().saturating_mul(2);
         }
         let client_key = client.map(Key::Client);
         let client_cell = match &client_key {
