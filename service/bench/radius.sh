@@ -6,7 +6,7 @@
 # PARALLEL requests outstanding), same request file, in one run; RUNS rounds, alternating
 # which target goes first; prints each round and the medians.
 #
-#   bash service/bench/radius.sh        # USERS=5000 RUNS=5 PARALLEL=128 by default
+#   bash service/bench/radius.sh        # USERS=10000 RUNS=5 PARALLEL=128 by default
 #
 # Every request is a right, fresh code: USERS HOTP readers (one secret, so round k's code
 # is counter k's for everyone) activated for users KR-0 … KR-(USERS-1); each round sends
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-USERS=${USERS:-5000}
+USERS=${USERS:-10000}
 RUNS=${RUNS:-5}
 PARALLEL=${PARALLEL:-128}
 SECRET=bench-radius-secret
