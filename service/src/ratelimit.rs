@@ -15,6 +15,8 @@ const SWEEP_AT: usize = 100_000;
 /// Keys kept at most (about 100 MB): past it, after a sweep, every allowance starts over
 /// rather than the memory growing without bound under a flood of made-up user names.
 const MAX_KEYS: usize = 1_000_000;
+/// Characters of a user id kept as its key.
+const MAX_USER_KEY: usize = 128;
 
 /// One limit: `per_minute` requests a minute with a burst of as many; 0 means no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,7 +189,8 @@ impl Limiter {
             ),
             None => None,
         };
-        let user_key = Key::User(user.to_owned());
+        // The service refuses longer user ids anyway; a key never holds more than this.
+        let user_key = Key::User(user.chars().take(MAX_USER_KEY).collect());
         let user_cell = cells
             .get(&user_key)
             .copied()
