@@ -69,7 +69,7 @@ cp -r service/integrations/freeradius "$RADDB"
 mkdir -p "$RADDB/run"
 KODE_RADDB="$RADDB" KODE_SERVICE_URL="http://127.0.0.1:$HTTP_PORT" KODE_RADIUS_SECRET=$SECRET \
 KODE_RADIUS_ADDRESS=127.0.0.1 KODE_RADIUS_PORT=$KODE_PORT KODE_RADIUS_BASELINE_PORT=$BASE_PORT \
-    freeradius -f -n bench -l "$DIR/freeradius.log" -d "$RADDB" &
+    /usr/sbin/freeradius -f -n bench -l "$DIR/freeradius.log" -d "$RADDB" &
 RADIUS_PID=$!
 PIDS+=("$RADIUS_PID")
 for _ in $(seq 1 200); do
@@ -111,7 +111,7 @@ drive() {
         "$(echo "($(ticks "$SERVICE_PID") - $service0) / $HZ" | bc -l)"
 }
 
-echo "FreeRADIUS $(freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users a round, $PARALLEL outstanding, $RUNS rounds after a warm-up round"
+echo "FreeRADIUS $(/usr/sbin/freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users a round, $PARALLEL outstanding, $RUNS rounds after a warm-up round"
 # Warm-up, not counted: the service reads each reader once (database, at-rest key) and
 # FreeRADIUS opens its connections; later rounds find both ready, as a running system does.
 requests 1

@@ -106,6 +106,16 @@ impl Drop for PamService {
     }
 }
 
+/// A program Debian installs in /usr/sbin, which a non-login PATH may lack.
+fn sbin(name: &str) -> PathBuf {
+    let path = Path::new("/usr/sbin").join(name);
+    if path.exists() {
+        path
+    } else {
+        PathBuf::from(name)
+    }
+}
+
 fn free_tcp_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -265,7 +275,7 @@ impl World {
         std::fs::create_dir_all(raddb.join("run")).unwrap();
         let radius_port = free_udp_port();
         let mut freeradius = Running::start(
-            Command::new("freeradius")
+            Command::new(sbin("freeradius"))
                 .args(["-f", "-l", "stdout", "-d"])
                 .arg(&raddb)
                 .env("KODE_RADDB", &raddb)
