@@ -46,7 +46,11 @@ CODE=$(curl -fsS -X POST "$URL/v1/activation-codes" -H "Authorization: Bearer $T
 curl -fsS -X POST "$URL/v1/activate" -H 'content-type: application/json' \
     -d "{\"serial\":\"KR-000001\",\"user\":\"person-1\",\"activation_code\":\"$CODE\",\"code\":\"755224\"}" >/dev/null
 
-"$VENV/bin/st" run "$URL/openapi.json" \
+# From the temporary directory: schemathesis and hypothesis leave their caches in the
+# working directory.
+ST="$PWD/$VENV/bin/st"
+cd "$DIR"
+"$ST" run "$URL/openapi.json" \
     --checks not_a_server_error,response_schema_conformance \
     --max-examples "$EXAMPLES" \
     --seed 14 \
