@@ -59,6 +59,10 @@ struct Args {
     /// A label for the output.
     #[arg(long, default_value = "kode")]
     label: String,
+    /// Our service's endpoint: `v1` (`POST /v1/validate`, JSON) or `check` (privacyIDEA's
+    /// `POST /validate/check` with a form body, as privacyIDEA is driven).
+    #[arg(long, default_value = "v1", value_parser = ["v1", "check"])]
+    endpoint: String,
     /// Instead of a load, measure the machine's own floor (pauses of a spinning thread on
     /// each core, then `fdatasync` on this directory's disk) for `--seconds` each.
     #[arg(long, value_name = "DIR")]
@@ -75,6 +79,8 @@ struct Target {
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
     base: String,
     privacyidea: bool,
+    /// Our service through `/validate/check` rather than `/v1/validate`.
+    check: bool,
     prefix: String,
     devices: u64,
     totp: Totp,
@@ -102,8 +108,9 @@ impl Target {
             }
         }
         let code = self.totp.code_at(self.now_s())?.to_string();
-        let request = if self.privacyidea {
-            let body = format!("serial={}{device}&pass={code}", self.prefix);
+        let request = if self.privacyidea || self.check {
+            let who = if self.privacyidea { "serial" } else { "user" };
+            let body = format!("{who}={}{device}&pass={code}", self.prefix);
             hyper::Request::post(format!("{}/validate/check", self.base))
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(Full::new(Bytes::from(body)))?
@@ -120,7 +127,7 @@ impl Target {
         if status.is_server_error() {
             anyhow::bail!("server error {status}: {}", String::from_utf8_lossy(&body));
         }
-        Ok(if self.privacyidea {
+        Ok(if self.privacyidea || self.check {
             let answer: serde_json::Value = serde_json::from_slice(&body)?;
             answer["result"]["value"] == true
         } else {
@@ -369,10 +376,7 @@ async fn start_service(
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
-    let state = AppState {
-        service: service.clone(),
-        admin: AdminToken::new(None),
-    };
+    let state = AppState::new(service.clone(), AdminToken::new(None));
     tokio::spawn(service::run(listener, state, std::future::pending()));
     Ok((format!("http://{address}"), service))
 }
@@ -412,6 +416,7 @@ async fn main() -> Result<()> {
         client,
         base,
         privacyidea,
+        check: args.endpoint == "check",
         prefix,
         devices: args.devices,
         totp: Totp::mitid(&Secret::from_base32(SECRET_B32)?),

@@ -19,6 +19,8 @@ RUNS=${RUNS:-3}
 # Concurrent connections for our service: each request waits for its group commit, so
 # the peak needs more requests in flight than privacyIDEA (8) can use.
 CONCURRENCY=${CONCURRENCY:-256}
+# Our service's endpoint: v1 (/v1/validate) or check (privacyIDEA's /validate/check, form).
+ENDPOINT=${ENDPOINT:-v1}
 WORK=${WORK:-/tmp/kode-bench}
 VENV=${VENV:-/tmp/pi-venv}
 PI_PORT=${PI_PORT:-18517}
@@ -46,13 +48,13 @@ for run in $(seq 1 "$RUNS"); do
     rm -f "$WORK"/kode.db*
     settle
     "$BENCH" --db "sqlite://$WORK/kode.db" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
-        --concurrency "$CONCURRENCY" --label kode-sqlite | tee -a "$RESULTS"
+        --concurrency "$CONCURRENCY" --endpoint "$ENDPOINT" --label kode-sqlite | tee -a "$RESULTS"
 
     echo "== our service, PostgreSQL (run $run of $RUNS)" >&2
     PG_URL=${KODE_BENCH_POSTGRES_URL:-$(fresh_postgres)}
     settle
     "$BENCH" --db "$PG_URL" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
-        --concurrency "$CONCURRENCY" --label kode-postgres | tee -a "$RESULTS"
+        --concurrency "$CONCURRENCY" --endpoint "$ENDPOINT" --label kode-postgres | tee -a "$RESULTS"
     [ -n "${KODE_BENCH_POSTGRES_URL:-}" ] || fresh_postgres >/dev/null
 done
 

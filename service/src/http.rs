@@ -2,10 +2,16 @@
 //! become status codes, and the OpenAPI document served at `/openapi.json`.
 
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, RawQuery, State,
+};
+use axum::http::HeaderMap;
 use axum::http::{header, request::Parts, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,6 +22,10 @@ use utoipa::OpenApi;
 use crate::clock::rfc3339;
 use crate::crypto::AdminToken;
 use crate::policy::Channel;
+use crate::privacyidea::{
+    self, CheckParams, Outcome, PiDetail, PiError, PiResponse, PiResult, RlmRestReply, RlmRestValue,
+};
+use crate::ratelimit::Limiter;
 use crate::service::{ActivationCodeView, DeviceView, Service, ServiceError};
 
 /// Request bodies larger than this are refused with 413.
@@ -26,6 +36,71 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024;
 pub struct AppState {
     pub service: Service,
     pub admin: AdminToken,
+    /// Request limits per client address and per user (off unless configured).
+    pub limiter: Arc<Limiter>,
+    /// How `/validate/check`'s `realm` is used.
+    pub realm: privacyidea::RealmMode,
+}
+
+impl AppState {
+    /// A state with no request limits and realms ignored.
+    pub fn new(service: Service, admin: AdminToken) -> Self {
+        AppState {
+            service,
+            admin,
+            limiter: Arc::new(Limiter::off()),
+            realm: privacyidea::RealmMode::default(),
+        }
+    }
+}
+
+/// The address of the peer that sent the request (none when served without one, as in
+/// `oneshot` tests).
+pub struct Peer(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
+    }
+}
+
+/// Every validation over HTTP — `/v1/validate`, `/validate/check`, `/validate/radiuscheck`,
+/// `/validate/rlm_rest` — comes through here: the request limits, then the service.
+pub async fn validate_code(
+    state: &AppState,
+    client: Option<IpAddr>,
+    user: &str,
+    code: &str,
+    serial: Option<&str>,
+) -> Outcome {
+    let now = state.service.now_ms();
+    if let Err(limited) = state.limiter.admit(client, user, now) {
+        state
+            .service
+            .metrics()
+            .rate_limited
+            .fetch_add(1, Ordering::Relaxed);
+        return Outcome::Limited(limited);
+    }
+    if let Some(serial) = serial {
+        match state.service.active_serial(user).await {
+            Ok(Some(active)) if active == serial => {}
+            Ok(Some(_)) => return Outcome::OtherSerial,
+            Ok(None) => return Outcome::Refused(ServiceError::UnknownUser),
+            Err(error) => return Outcome::Refused(error),
+        }
+    }
+    match state.service.check(user, code).await {
+        Ok(validated) => Outcome::Accepted(validated),
+        Err(error) => Outcome::Refused(error),
+    }
 }
 
 /// An error as the client sees it: a status, a stable reason and a sentence.
@@ -228,16 +303,188 @@ pub struct StatusResponse {
         (status = 400, description = "Malformed code or request", body = ErrorBody),
         (status = 401, description = "wrong_code or replayed", body = ErrorBody),
         (status = 404, description = "unknown_user", body = ErrorBody),
-        (status = 429, description = "blocked (Retry-After says for how long)", body = ErrorBody),
+        (status = 429, description = "blocked, or rate_limited (Retry-After says for how long)", body = ErrorBody),
     ))]
 async fn validate(
     State(state): State<AppState>,
+    Peer(peer): Peer,
     ApiJson(request): ApiJson<ValidateRequest>,
 ) -> Result<Json<ValidateResponse>, ApiError> {
-    state.service.validate(&request.user, &request.code).await?;
-    Ok(Json(ValidateResponse {
-        result: "accepted".into(),
-    }))
+    match validate_code(&state, peer, &request.user, &request.code, None).await {
+        Outcome::Accepted(_) => Ok(Json(ValidateResponse {
+            result: "accepted".into(),
+        })),
+        Outcome::Refused(error) => Err(error.into()),
+        Outcome::Limited(limited) => Err(ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            reason: "rate_limited",
+            message: limited.message(),
+            retry_after_s: Some((limited.retry_after_ms() + 999) / 1000),
+        }),
+        // Not asked for a serial, and the body was read by `ApiJson`.
+        Outcome::OtherSerial | Outcome::BadRequest(_) => Err(ServiceError::WrongCode.into()),
+    }
+}
+
+/// Reads a privacyIDEA-style request and runs the check.
+async fn pi_outcome(
+    state: &AppState,
+    peer: Option<IpAddr>,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Outcome {
+    let params =
+        match privacyidea::parse_params(query.as_deref(), privacyidea::content_type(headers), body)
+        {
+            Ok(params) => params,
+            Err(error) => return Outcome::BadRequest(error),
+        };
+    let login = match privacyidea::login(&params, state.realm) {
+        Ok(login) => login,
+        Err(error) => return Outcome::BadRequest(error),
+    };
+    let client = state.limiter.client_address(peer, params.client.as_deref());
+    validate_code(
+        state,
+        client,
+        &login.user,
+        &login.pass,
+        login.serial.as_deref(),
+    )
+    .await
+}
+
+fn with_retry_after(mut response: Response, seconds: Option<i64>) -> Response {
+    if let Some(seconds) = seconds {
+        if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    response
+}
+
+async fn pi_check(
+    state: AppState,
+    peer: Option<IpAddr>,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let outcome = pi_outcome(&state, peer, query, &headers, &body).await;
+    let (status, answer, retry_after) = privacyidea::check_answer(&outcome, state.service.now_ms());
+    with_retry_after((status, Json(answer)).into_response(), retry_after)
+}
+
+async fn pi_radiuscheck(
+    state: AppState,
+    peer: Option<IpAddr>,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let outcome = pi_outcome(&state, peer, query, &headers, &body).await;
+    let (status, retry_after) = privacyidea::radiuscheck_status(&outcome);
+    with_retry_after(status.into_response(), retry_after)
+}
+
+/// privacyIDEA's check: user and code as query parameters.
+#[utoipa::path(get, path = "/validate/check", params(CheckParams),
+    responses(
+        (status = 200, description = "Handled: result.value says whether the code was accepted", body = PiResponse),
+        (status = 400, description = "A parameter is missing (905) or the user has no active code reader (904)", body = PiResponse),
+        (status = 429, description = "Too many requests (Retry-After)", body = PiResponse),
+    ))]
+async fn check_get(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    pi_check(state, peer, query, headers, Bytes::new()).await
+}
+
+/// privacyIDEA's check: user and code in a form or JSON body.
+#[utoipa::path(post, path = "/validate/check",
+    request_body(content(
+        (CheckParams = "application/x-www-form-urlencoded"),
+        (CheckParams = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Handled: result.value says whether the code was accepted", body = PiResponse),
+        (status = 400, description = "A parameter is missing or unreadable (905) or the user has no active code reader (904)", body = PiResponse),
+        (status = 429, description = "Too many requests (Retry-After)", body = PiResponse),
+    ))]
+async fn check_post(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    pi_check(state, peer, query, headers, body).await
+}
+
+/// privacyIDEA's RADIUS check: 204 when accepted, 400 when not.
+#[utoipa::path(get, path = "/validate/radiuscheck", params(CheckParams),
+    responses(
+        (status = 204, description = "Accepted"),
+        (status = 400, description = "Not accepted, or a parameter is missing"),
+        (status = 429, description = "Too many requests (Retry-After)"),
+    ))]
+async fn radiuscheck_get(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    pi_radiuscheck(state, peer, query, headers, Bytes::new()).await
+}
+
+/// privacyIDEA's RADIUS check with a form or JSON body: 204 when accepted, 400 when not.
+#[utoipa::path(post, path = "/validate/radiuscheck",
+    request_body(content(
+        (CheckParams = "application/x-www-form-urlencoded"),
+        (CheckParams = "application/json"),
+    )),
+    responses(
+        (status = 204, description = "Accepted"),
+        (status = 400, description = "Not accepted, or a parameter is missing"),
+        (status = 429, description = "Too many requests (Retry-After)"),
+    ))]
+async fn radiuscheck_post(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    pi_radiuscheck(state, peer, query, headers, body).await
+}
+
+/// The check for FreeRADIUS's rlm_rest (see service/integrations/freeradius/): 204 for
+/// Access-Accept, 401 for Access-Reject with a Reply-Message saying why.
+#[utoipa::path(post, path = "/validate/rlm_rest",
+    request_body(content(
+        (CheckParams = "application/x-www-form-urlencoded"),
+        (CheckParams = "application/json"),
+    )),
+    responses(
+        (status = 204, description = "Accept"),
+        (status = 401, description = "Reject, with the reason as a Reply-Message", body = RlmRestReply),
+    ))]
+async fn rlm_rest(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let outcome = pi_outcome(&state, peer, query, &headers, &body).await;
+    match privacyidea::rlm_rest_answer(&outcome) {
+        (status, Some(reply)) => (status, Json(reply)).into_response(),
+        (status, None) => status.into_response(),
+    }
 }
 
 /// Issues an activation code (admin).
@@ -351,6 +598,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         ("blocked", &m.blocked),
         ("unknown_user", &m.unknown_user),
         ("malformed", &m.malformed),
+        ("rate_limited", &m.rate_limited),
     ] {
         text.push_str(&format!(
             "kode_validations_total{{result=\"{result}\"}} {}\n",
@@ -372,6 +620,21 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             "kode_conflict_retries_total",
             "Requests re-read after a concurrent change.",
             &m.retries,
+        ),
+        (
+            "kode_webhook_events_sent_total",
+            "Events the webhook accepted.",
+            &state.service.events().stats().sent,
+        ),
+        (
+            "kode_webhook_events_dropped_total",
+            "Events dropped because the queue was full.",
+            &state.service.events().stats().dropped,
+        ),
+        (
+            "kode_webhook_events_given_up_total",
+            "Events given up after every retry.",
+            &state.service.events().stats().given_up,
         ),
         (
             "kode_group_commits_total",
@@ -413,10 +676,12 @@ impl utoipa::Modify for BearerSecurity {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Kodeoplæser service", description = "Import, activate and validate audio code readers."),
-    paths(validate, issue_activation_code, activate, device, unlock, healthz, metrics),
+    paths(validate, issue_activation_code, activate, device, unlock, healthz, metrics,
+        check_get, check_post, radiuscheck_get, radiuscheck_post, rlm_rest),
     components(schemas(
         ValidateRequest, ValidateResponse, ActivationCodeRequest, ActivationCodeResponse,
-        ActivateRequest, StatusResponse, ErrorBody, DeviceView, ActivationCodeView, Channel
+        ActivateRequest, StatusResponse, ErrorBody, DeviceView, ActivationCodeView, Channel,
+        CheckParams, PiResponse, PiResult, PiError, PiDetail, RlmRestReply, RlmRestValue
     )),
     modifiers(&BearerSecurity)
 )]
@@ -442,6 +707,12 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi_json))
+        .route("/validate/check", get(check_get).post(check_post))
+        .route(
+            "/validate/radiuscheck",
+            get(radiuscheck_get).post(radiuscheck_post),
+        )
+        .route("/validate/rlm_rest", post(rlm_rest))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -460,7 +731,10 @@ pub async fn run(
             tracing::warn!(%error, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

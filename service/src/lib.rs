@@ -4,7 +4,10 @@
 //! Code map: [`policy`] holds the rules as pure functions (no I/O, time passed in);
 //! [`store`] is the database (SQLite by default, PostgreSQL for many replicas), changed
 //! only by conditional updates; [`crypto`] seals secrets at rest and hashes tokens;
-//! [`service`] joins them; [`http`] is the JSON API; [`import`] reads vendor files.
+//! [`service`] joins them; [`http`] is the JSON API; [`import`] reads vendor files;
+//! [`privacyidea`] answers privacyIDEA's `/validate/check` and RADIUS checks;
+//! [`ratelimit`] holds the per-client and per-user request limits; [`events`] sends
+//! signed webhook events.
 //!
 //! Embedding in-process (as the simulator does), with SQLite in a temporary directory:
 //!
@@ -34,11 +37,14 @@
 
 pub mod clock;
 pub mod crypto;
+pub mod events;
 mod group_commit;
 pub mod http;
 pub mod import;
 pub mod local;
 pub mod policy;
+pub mod privacyidea;
+pub mod ratelimit;
 pub mod service;
 pub mod store;
 

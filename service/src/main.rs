@@ -9,6 +9,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use service::events::{Events, WebhookConfig};
+use service::privacyidea::RealmMode;
+use service::ratelimit::{Limiter, Limits, Rate};
 use service::{AdminToken, AppState, Channel, Service, SystemClock};
 
 #[derive(Parser)]
@@ -32,6 +35,23 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Validations a minute from one client address (a burst of as many); 0 = no limit.
+        #[arg(long, env = "KODE_RATE_PER_CLIENT", default_value_t = 600)]
+        rate_per_client: u32,
+        /// Validations a minute for one user (a burst of as many); 0 = no limit.
+        #[arg(long, env = "KODE_RATE_PER_USER", default_value_t = 30)]
+        rate_per_user: u32,
+        /// Proxies (e.g. the FreeRADIUS server) whose `client` parameter names the client
+        /// counted for the per-client limit; comma-separated addresses.
+        #[arg(long, env = "KODE_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxy: Vec<std::net::IpAddr>,
+        /// `/validate/check`'s `realm`: `ignore` it, or look up `user@realm` (`suffix`).
+        #[arg(long, env = "KODE_REALM", default_value = "ignore", value_parser = ["ignore", "suffix"])]
+        realm: String,
+        /// Send events (activated, blocked, unblocked, import_done, repeated_failures) as
+        /// JSON to this `http://` URL, signed with `KODE_WEBHOOK_KEY` (HMAC-SHA256).
+        #[arg(long, env = "KODE_WEBHOOK_URL")]
+        webhook_url: Option<String>,
     },
     /// Import devices from a PSKC file or a text file of `SERIAL otpauth://…` lines.
     Import {
@@ -98,7 +118,36 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     let service = open(&cli).await?;
     match &cli.command {
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            rate_per_client,
+            rate_per_user,
+            trusted_proxy,
+            realm,
+            webhook_url,
+        } => {
+            let service = match webhook_url {
+                Some(url) => {
+                    let key = std::env::var("KODE_WEBHOOK_KEY")
+                        .ok()
+                        .filter(|key| !key.is_empty())
+                        .context("--webhook-url needs KODE_WEBHOOK_KEY (the HMAC key) set")?;
+                    anyhow::ensure!(
+                        url.starts_with("http://"),
+                        "--webhook-url must be an http:// URL (got {url:?})"
+                    );
+                    service.with_events(Events::webhook(WebhookConfig::new(url, key.as_bytes())))
+                }
+                None => service,
+            };
+            let limits = Limits {
+                per_client: Rate {
+                    per_minute: *rate_per_client,
+                },
+                per_user: Rate {
+                    per_minute: *rate_per_user,
+                },
+            };
             let token = std::env::var("KODE_ADMIN_TOKEN").ok();
             // The token itself is dropped here; only its hash is kept.
             let admin = AdminToken::new(token.as_deref());
@@ -110,7 +159,12 @@ async fn main() -> Result<()> {
                 .await
                 .with_context(|| format!("binding {listen}"))?;
             tracing::info!(address = %listener.local_addr()?, backend = ?service.store().backend(), "serving");
-            service::run(listener, AppState { service, admin }, shutdown_signal())
+            let state = AppState {
+                limiter: Arc::new(Limiter::new(limits, trusted_proxy.clone())),
+                realm: RealmMode::from_name(realm).unwrap_or_default(),
+                ..AppState::new(service, admin)
+            };
+            service::run(listener, state, shutdown_signal())
                 .await
                 .context("serving HTTP")?;
         }

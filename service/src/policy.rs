@@ -37,6 +37,14 @@ impl Generator {
         }
     }
 
+    /// "totp" or "hotp".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Generator::Hotp(_) => "hotp",
+            Generator::Totp(_) => "totp",
+        }
+    }
+
     /// Checks the code's shape (digits only, the device's length).
     pub fn parse_code(&self, text: &str) -> Result<Code, CodeError> {
         self.hotp().parse_code(text)

@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 
 use crate::clock::Clock;
 use crate::crypto::{self, CryptoError, SecretBox};
+use crate::events::{Event, Events};
 use crate::import::{self, ImportError};
 use crate::policy::{self, ActivationRefusal, Channel, Generator, Refusal};
 use crate::store::{ActivationCode, AuditEntry, Device, DeviceState, NewDevice, Store, StoreError};
@@ -107,6 +108,14 @@ impl From<Refusal> for ServiceError {
     }
 }
 
+/// What an accepted code was checked against (for answers that name the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validated {
+    pub serial: String,
+    /// "totp" or "hotp".
+    pub kind: &'static str,
+}
+
 /// A freshly issued activation code: shown once, stored only as a hash.
 #[derive(Debug, Clone)]
 pub struct IssuedCode {
@@ -156,15 +165,17 @@ pub struct Metrics {
     pub blocked: AtomicU64,
     pub unknown_user: AtomicU64,
     pub malformed: AtomicU64,
+    /// Refused by a request limit before reaching a device.
+    pub rate_limited: AtomicU64,
     pub activations: AtomicU64,
     pub imported_devices: AtomicU64,
     pub retries: AtomicU64,
 }
 
 impl Metrics {
-    fn count(&self, result: &Result<(), ServiceError>) {
+    fn count<T>(&self, result: &Result<T, ServiceError>) {
         let counter = match result {
-            Ok(()) => &self.accepted,
+            Ok(_) => &self.accepted,
             Err(ServiceError::WrongCode) => &self.wrong_code,
             Err(ServiceError::Replayed) => &self.replayed,
             Err(ServiceError::Blocked { .. }) => &self.blocked,
@@ -238,6 +249,7 @@ pub struct Service {
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
     cache: Arc<DeviceCache>,
+    events: Events,
 }
 
 fn audit_entry(now_ms: i64, actor: &str, action: &str, subject: &str, result: &str) -> AuditEntry {
@@ -250,9 +262,29 @@ fn audit_entry(now_ms: i64, actor: &str, action: &str, subject: &str, result: &s
     }
 }
 
-fn result_name(result: &Result<(), ServiceError>) -> &'static str {
+/// The event a stored wrong code makes: a new block, or the last wrong code before one.
+fn failure_event(user: &str, device: &CachedDevice, after: &policy::Counters) -> Option<Event> {
+    let before = &device.counters;
+    if after.blocked_until_ms > before.blocked_until_ms && after.blocks > before.blocks {
+        return Some(Event::Blocked {
+            serial: device.serial.clone(),
+            user: user.to_owned(),
+            blocked_until: crate::clock::rfc3339(after.blocked_until_ms),
+            blocks: after.blocks,
+        });
+    }
+    (after.failures > before.failures && after.failures + 1 == policy::MAX_FAILURES).then(|| {
+        Event::RepeatedFailures {
+            serial: device.serial.clone(),
+            user: user.to_owned(),
+            failures: after.failures,
+        }
+    })
+}
+
+fn result_name<T>(result: &Result<T, ServiceError>) -> &'static str {
     match result {
-        Ok(()) => "ok",
+        Ok(_) => "ok",
         Err(error) => error.reason(),
     }
 }
@@ -276,7 +308,7 @@ fn check_serial(serial: &str) -> Result<String, ServiceError> {
 }
 
 /// Checks a typed code's shape before any lookup: 6 to 10 ASCII digits.
-fn check_code_shape(code: &str) -> Result<(), ServiceError> {
+pub(crate) fn check_code_shape(code: &str) -> Result<(), ServiceError> {
     if let Some(index) = code.chars().position(|c| !c.is_ascii_digit()) {
         return Err(otp::CodeError::NotDigit {
             position: index + 1,
@@ -306,7 +338,31 @@ impl Service {
             clock,
             metrics: Arc::default(),
             cache: Arc::default(),
+            events: Events::none(),
         })
+    }
+
+    /// Sends events (activated, blocked, …) to `events` as well as to the audit log.
+    pub fn with_events(mut self, events: Events) -> Self {
+        self.events = events;
+        self
+    }
+
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// Records `event` in the audit log (unless its action already was) and hands it to
+    /// the webhook, which never makes the caller wait.
+    async fn event(&self, event: Event, now: i64) -> Result<(), ServiceError> {
+        if let Some((subject, result)) = event.audit_line() {
+            let action = format!("event:{}", event.name());
+            self.store
+                .audit(&audit_entry(now, "service", &action, &subject, &result))
+                .await?;
+        }
+        self.events.emit(event, now);
+        Ok(())
     }
 
     pub fn store(&self) -> &Store {
@@ -410,6 +466,14 @@ impl Service {
         self.metrics
             .imported_devices
             .fetch_add(rows.len() as u64, Ordering::Relaxed);
+        self.event(
+            Event::ImportDone {
+                devices: rows.len(),
+                actor: actor.to_owned(),
+            },
+            now,
+        )
+        .await?;
         Ok(rows.len())
     }
 
@@ -499,6 +563,14 @@ impl Service {
                 .await?;
         } else {
             self.metrics.activations.fetch_add(1, Ordering::Relaxed);
+            self.event(
+                Event::Activated {
+                    serial: serial.to_owned(),
+                    user: user.to_owned(),
+                },
+                now,
+            )
+            .await?;
         }
         result
     }
@@ -592,13 +664,32 @@ impl Service {
     /// Checks a code typed by `user`. `Ok(())` means accepted — and already durable: the
     /// same code will not be accepted again, by this process or any other replica.
     pub async fn validate(&self, user: &str, code: &str) -> Result<(), ServiceError> {
+        self.check(user, code).await.map(|_| ())
+    }
+
+    /// [`Service::validate`], saying which device the code was accepted for. Every
+    /// validation — `/v1/validate`, `/validate/check`, RADIUS — comes through here.
+    pub async fn check(&self, user: &str, code: &str) -> Result<Validated, ServiceError> {
         let now = self.now_ms();
         let result = self.validate_inner(user, code, now).await;
         self.metrics.count(&result);
         result
     }
 
-    async fn validate_inner(&self, user: &str, code: &str, now: i64) -> Result<(), ServiceError> {
+    /// The serial of `user`'s active device, if there is one (no audit, no change).
+    pub async fn active_serial(&self, user: &str) -> Result<Option<String>, ServiceError> {
+        if let Some(cached) = self.cache.get(user) {
+            return Ok(Some(cached.serial.clone()));
+        }
+        Ok(self.store.active_device(user).await?.map(|d| d.serial))
+    }
+
+    async fn validate_inner(
+        &self,
+        user: &str,
+        code: &str,
+        now: i64,
+    ) -> Result<Validated, ServiceError> {
         let shape = check_user(user).and_then(|()| check_code_shape(code));
         if let Err(error) = shape {
             let subject: String = user.chars().take(MAX_USER_LEN).collect();
@@ -650,6 +741,11 @@ impl Service {
             };
             let result = checked.verdict.map_err(ServiceError::from);
             let audit = audit_entry(now, user, "validate", &device.serial, result_name(&result));
+            let validated = Validated {
+                serial: device.serial.clone(),
+                kind: device.generator.kind(),
+            };
+            let result = result.map(|()| validated);
             if checked.counters == device.counters {
                 if from_cache {
                     // A replay or a block seen in the cache: confirm it in the database.
@@ -664,6 +760,9 @@ impl Service {
                 .update_counters(&device.serial, device.version, &checked.counters, &audit)
                 .await?
             {
+                if let Some(event) = failure_event(user, &device, &checked.counters) {
+                    self.event(event, now).await?;
+                }
                 self.cache.put(
                     user,
                     CachedDevice {
@@ -733,6 +832,14 @@ impl Service {
             .unlock(serial, &audit_entry(now, actor, "unlock", serial, "ok"))
             .await?;
         if found {
+            self.event(
+                Event::Unblocked {
+                    serial: serial.to_owned(),
+                    actor: actor.to_owned(),
+                },
+                now,
+            )
+            .await?;
             Ok(())
         } else {
             self.store

@@ -177,10 +177,10 @@ impl Fixture {
 }
 
 pub fn router_for(service: &Service) -> Router {
-    service::app(AppState {
-        service: service.clone(),
-        admin: AdminToken::new(Some(ADMIN_TOKEN)),
-    })
+    service::app(AppState::new(
+        service.clone(),
+        AdminToken::new(Some(ADMIN_TOKEN)),
+    ))
 }
 
 /// One request through the router; the body is raw text so tests can send broken JSON.

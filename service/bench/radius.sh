@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Access-Requests per second through FreeRADIUS 3.2: with our service behind rlm_rest
+# (service/integrations/freeradius, virtual server `kode`), against the same FreeRADIUS
+# answering the same requests from a local `files` entry (virtual server `baseline`, no
+# service asked) — FreeRADIUS's own ceiling on this machine. Same driver (radclient, with
+# PARALLEL requests outstanding), same request file, in one run; RUNS rounds, alternating
+# which target goes first; prints each round and the medians.
+#
+#   bash service/bench/radius.sh        # USERS=10000 RUNS=5 PARALLEL=128 by default
+#
+# Every request is a right, fresh code: USERS HOTP readers (one secret, so round k's code
+# is counter k's for everyone) activated for users KR-0 … KR-(USERS-1); each round sends
+# every user's next code once. Every accept is durable (SQLite, synchronous = FULL). The
+# JSON lines give each process's CPU time per request too (from /proc).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+USERS=${USERS:-10000}
+RUNS=${RUNS:-5}
+PARALLEL=${PARALLEL:-128}
+SECRET=bench-radius-secret
+B32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+
+cargo build --release --quiet --locked -p service --bin service
+SERVICE=${CARGO_TARGET_DIR:-target}/release/service
+DIR=$(mktemp -d)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$DIR"
+}
+trap cleanup EXIT
+STORE=(--db "sqlite://$DIR/kode.db" --key-file "$DIR/secret.key")
+
+python3 - "$DIR/devices.txt" "$USERS" "$B32" <<'PY'
+import sys
+path, users, b32 = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+with open(path, "w") as f:
+    for i in range(users):
+        f.write(f"KR-{i} otpauth://hotp/bench:KR-{i}?secret={b32}&counter=0\n")
+PY
+"$SERVICE" "${STORE[@]}" import "$DIR/devices.txt" >/dev/null
+# Bench fixture only (as service-bench does): bind every reader to its user directly.
+python3 - "$DIR/kode.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE devices SET user_id = serial, state = 'active'")
+db.commit()
+PY
+
+free_port() {
+    python3 -c "import socket; s=socket.socket(socket.AF_INET, socket.$1); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
+}
+HTTP_PORT=$(free_port SOCK_STREAM)
+KODE_PORT=$(free_port SOCK_DGRAM)
+BASE_PORT=$(free_port SOCK_DGRAM)
+RUST_LOG=error "$SERVICE" "${STORE[@]}" serve --listen "127.0.0.1:$HTTP_PORT" \
+    --rate-per-client 0 --rate-per-user 0 &
+SERVICE_PID=$!
+PIDS+=("$SERVICE_PID")
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+RADDB="$DIR/raddb"
+cp -r service/integrations/freeradius "$RADDB"
+mkdir -p "$RADDB/run"
+KODE_RADDB="$RADDB" KODE_SERVICE_URL="http://127.0.0.1:$HTTP_PORT" KODE_RADIUS_SECRET=$SECRET \
+KODE_RADIUS_ADDRESS=127.0.0.1 KODE_RADIUS_PORT=$KODE_PORT KODE_RADIUS_BASELINE_PORT=$BASE_PORT \
+    /usr/sbin/freeradius -f -n bench -l "$DIR/freeradius.log" -d "$RADDB" &
+RADIUS_PID=$!
+PIDS+=("$RADIUS_PID")
+for _ in $(seq 1 200); do
+    grep -q "Ready to process requests" "$DIR/freeradius.log" 2>/dev/null && break
+    sleep 0.1
+done
+grep -q "Ready to process requests" "$DIR/freeradius.log" || { cat "$DIR/freeradius.log"; exit 1; }
+
+# One round: every user's code for HOTP counter $1, as a radclient request file.
+requests() {
+    python3 - "$1" "$USERS" "$DIR/requests.txt" <<'PY'
+import hmac, hashlib, struct, sys
+counter, users, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+mac = hmac.new(b"12345678901234567890", struct.pack(">Q", counter), hashlib.sha1).digest()
+offset = mac[-1] & 0x0F
+code = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
+with open(path, "w") as f:
+    for i in range(users):
+        f.write(f'User-Name = "KR-{i}", User-Password = "{code:06d}"\n\n')
+PY
+}
+
+# CPU time (user + system, in clock ticks) a process has used so far.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+HZ=$(getconf CLK_TCK)
+
+# Sends the request file to port $1; prints "seconds accepted freeradius_cpu_s service_cpu_s".
+drive() {
+    local start end summary accepted radius0 service0
+    radius0=$(ticks "$RADIUS_PID")
+    service0=$(ticks "$SERVICE_PID")
+    start=$(date +%s.%N)
+    summary=$(radclient -q -s -p "$PARALLEL" -r 1 -t 10 -f "$DIR/requests.txt" \
+        "127.0.0.1:$1" auth "$SECRET" 2>&1 || true)
+    end=$(date +%s.%N)
+    accepted=$(printf '%s\n' "$summary" | awk '/Accepted/ {print $NF}')
+    echo "$(echo "$end - $start" | bc -l) ${accepted:-0}" \
+        "$(echo "($(ticks "$RADIUS_PID") - $radius0) / $HZ" | bc -l)" \
+        "$(echo "($(ticks "$SERVICE_PID") - $service0) / $HZ" | bc -l)"
+}
+
+echo "FreeRADIUS $(/usr/sbin/freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users a round, $PARALLEL outstanding, $RUNS rounds after a warm-up round"
+# Warm-up, not counted: the service reads each reader once (database, at-rest key) and
+# FreeRADIUS opens its connections; later rounds find both ready, as a running system does.
+requests 1
+for port in "$KODE_PORT" "$BASE_PORT"; do
+    read -r _ accepted _ _ < <(drive "$port")
+    [ "$accepted" -eq "$USERS" ] || { echo "warm-up: $accepted of $USERS accepted" >&2; exit 1; }
+done
+KODE_RATES=()
+BASE_RATES=()
+for run in $(seq 1 "$RUNS"); do
+    requests $((run + 1))
+    if [ $((run % 2)) -eq 1 ]; then order="kode baseline"; else order="baseline kode"; fi
+    for target in $order; do
+        if [ "$target" = kode ]; then port=$KODE_PORT; else port=$BASE_PORT; fi
+        read -r seconds accepted radius_cpu service_cpu < <(drive "$port")
+        rate=$(echo "$accepted / $seconds" | bc -l)
+        printf '{"round":%d,"target":"%s","requests":%d,"accepted":%d,"seconds":%.3f,"per_second":%.0f,"freeradius_cpu_us_per_request":%.0f,"service_cpu_us_per_request":%.0f}\n' \
+            "$run" "$target" "$USERS" "$accepted" "$seconds" "$rate" \
+            "$(echo "$radius_cpu * 1000000 / $USERS" | bc -l)" "$(echo "$service_cpu * 1000000 / $USERS" | bc -l)"
+        if [ "$accepted" -ne "$USERS" ]; then
+            echo "round $run: $target accepted $accepted of $USERS" >&2
+            exit 1
+        fi
+        if [ "$target" = kode ]; then KODE_RATES+=("$rate"); else BASE_RATES+=("$rate"); fi
+    done
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+KODE=$(median "${KODE_RATES[@]}")
+BASE=$(median "${BASE_RATES[@]}")
+printf 'median Access-Requests/s: through the service %.0f, files baseline %.0f, ratio %.2f\n' \
+    "$KODE" "$BASE" "$(echo "$KODE / $BASE" | bc -l)"
