@@ -222,6 +222,10 @@ impl DeviceCache {
         self.lock().clear();
     }
 
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<CachedDevice>>> {
         // A panic while holding the lock cannot leave the map inconsistent.
         self.by_user
@@ -314,6 +318,11 @@ impl Service {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// How many people's active devices this process holds in its cache.
+    pub fn cached_devices(&self) -> usize {
+        self.cache.len()
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -490,8 +499,11 @@ impl Service {
         let result = self
             .activate_inner(serial, user, activation_code, code, now)
             .await;
-        // Which device is whose may have changed.
-        self.cache.clear();
+        if result.is_ok() {
+            // Which device is whose has changed. (A refused activation changes no
+            // binding, so the cache of every other person stays.)
+            self.cache.clear();
+        }
         if let Err(error) = &result {
             self.store
                 .audit(&audit_entry(now, user, "activate", serial, error.reason()))
