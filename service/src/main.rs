@@ -109,7 +109,10 @@ async fn main() -> Result<()> {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;
-            tracing::info!(address = %listener.local_addr()?, backend = ?service.store().backend(), "serving");
+            let address = listener.local_addr()?;
+            tracing::info!(%address, backend = ?service.store().backend(), "serving");
+            // The bound address on stdout, for whoever started us with port 0.
+            println!("listening on http://{address}");
             service::run(listener, AppState { service, admin }, shutdown_signal())
                 .await
                 .context("serving HTTP")?;
