@@ -30,7 +30,19 @@ struct Args {
 /// How often the core gets a tick and the sensors are read.
 const TICK: Duration = Duration::from_millis(100);
 
-fn main() -> anyhow::Result<()> {
+/// Errors are one line (with their causes, never a backtrace, whatever `RUST_BACKTRACE`
+/// says) and exit 2.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("reader-device: {error:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -87,8 +87,20 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Errors are one line (with their causes, never a backtrace, whatever `RUST_BACKTRACE`
+/// says) and exit 2.
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("service: {error:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+async fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
