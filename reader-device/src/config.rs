@@ -187,8 +187,14 @@ impl DeviceConfig {
             path: path.to_owned(),
             cause,
         })?;
+        Self::parse(&text, path)
+    }
+
+    /// Checks a config's text, without I/O: `path` names it in errors, and relative paths
+    /// in it are taken from its folder.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let mut config: DeviceConfig =
-            toml::from_str(&text).map_err(|cause| ConfigError::Parse {
+            toml::from_str(text).map_err(|cause| ConfigError::Parse {
                 path: path.to_owned(),
                 cause,
             })?;
