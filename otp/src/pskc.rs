@@ -195,7 +195,12 @@ fn local_name(raw: &[u8]) -> String {
     }
 }
 
-fn xml_error(lines: &mut Lines, offset: usize, element: &str, message: impl fmt::Display) -> PskcError {
+fn xml_error(
+    lines: &mut Lines,
+    offset: usize,
+    element: &str,
+    message: impl fmt::Display,
+) -> PskcError {
     PskcError {
         line: lines.at(offset),
         element: element.to_owned(),

@@ -69,10 +69,17 @@ async fn main() {
     let sizes: Vec<usize> = std::env::var("SIZES")
         .unwrap_or_else(|_| "2000,8000,100000".into())
         .split(',')
-        .map(|size| size.trim().parse().expect("SIZES: numbers, comma-separated"))
+        .map(|size| {
+            size.trim()
+                .parse()
+                .expect("SIZES: numbers, comma-separated")
+        })
         .collect();
     println!("import of plain PSKC TOTP keys into fresh SQLite; median of {runs} runs");
-    println!("{:>8} {:>10} {:>12} {:>10} {:>16}", "keys", "MB", "median s", "µs/key", "ratio to first");
+    println!(
+        "{:>8} {:>10} {:>12} {:>10} {:>16}",
+        "keys", "MB", "median s", "µs/key", "ratio to first"
+    );
     let mut baseline: Option<(usize, Duration)> = None;
     for count in sizes {
         let text = pskc(count);

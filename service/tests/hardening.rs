@@ -87,14 +87,13 @@ async fn concurrent_activations_leave_one_active_device(db: Db) {
             let (status, body) = task.await.unwrap();
             assert_eq!(status, StatusCode::OK, "round {round}: {body}");
         }
-        let active: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM devices WHERE user_id = $1 AND state = 'active'",
-        )
-        .bind(user.as_str())
-        .fetch_one(&pool)
-        .await
-        .unwrap()
-        .get(0);
+        let active: i64 =
+            sqlx::query("SELECT COUNT(*) FROM devices WHERE user_id = $1 AND state = 'active'")
+                .bind(user.as_str())
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .get(0);
         assert_eq!(active, 1, "round {round}: active devices of {user}");
     }
 }
@@ -132,7 +131,10 @@ async fn healthz_fails_when_the_writer_is_gone(db: Db) {
     f.import_totp(1).await;
     let user = f.user(1);
     f.activate(&f.serial(1), &user).await;
-    assert_eq!(f.call("GET", "/healthz", None, false).await.0, StatusCode::OK);
+    assert_eq!(
+        f.call("GET", "/healthz", None, false).await.0,
+        StatusCode::OK
+    );
     f.service.store().stop_writer().await;
     let (status, body) = f.call("GET", "/healthz", None, false).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
@@ -162,15 +164,28 @@ async fn a_refused_activation_keeps_the_device_cache(db: Db) {
         .call("POST", "/v1/activate", Some(attempt("AAAA-BBBB")), false)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(f.service.cached_devices(), 1, "after an unissued activation");
+    assert_eq!(
+        f.service.cached_devices(),
+        1,
+        "after an unissued activation"
+    );
 
     // A wrong activation code.
     issue(&f, &f.serial(2), &f.user(2)).await;
     let (status, body) = f
-        .call("POST", "/v1/activate", Some(attempt("AAAA-BBBB-CCCC")), false)
+        .call(
+            "POST",
+            "/v1/activate",
+            Some(attempt("AAAA-BBBB-CCCC")),
+            false,
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    assert_eq!(f.service.cached_devices(), 1, "after a wrong activation code");
+    assert_eq!(
+        f.service.cached_devices(),
+        1,
+        "after a wrong activation code"
+    );
 
     // A successful activation does change bindings.
     f.activate(&f.serial(2), &f.user(2)).await;
@@ -251,17 +266,16 @@ async fn a_database_from_before_migrations_is_upgraded() {
         "UPDATE devices SET state = 'active', user_id = 'person-old' WHERE serial = 'KR-OLD-3'",
         [],
     );
-    assert!(second.is_err(), "the rule is not enforced after the upgrade");
+    assert!(
+        second.is_err(),
+        "the rule is not enforced after the upgrade"
+    );
     drop(service);
 
     // Opening again applies nothing twice.
-    service::Service::open(
-        &url,
-        service::SecretBox::new(&[42; 32]),
-        Arc::new(clock),
-    )
-    .await
-    .unwrap();
+    service::Service::open(&url, service::SecretBox::new(&[42; 32]), Arc::new(clock))
+        .await
+        .unwrap();
 }
 
 /// The at-rest key file is durable before anything is sealed under it: the `service`
@@ -273,7 +287,13 @@ fn a_new_key_file_and_its_directories_are_fsynced() {
     let key = dir.path().join("keys/new/secret.key");
     let trace = dir.path().join("strace.log");
     let output = std::process::Command::new("strace")
-        .args(["-f", "-y", "-qq", "-e", "trace=fsync,fdatasync,link,linkat,mkdir,mkdirat"])
+        .args([
+            "-f",
+            "-y",
+            "-qq",
+            "-e",
+            "trace=fsync,fdatasync,link,linkat,mkdir,mkdirat",
+        ])
         .arg("-o")
         .arg(&trace)
         .arg(env!("CARGO_BIN_EXE_service"))
@@ -295,8 +315,9 @@ fn a_new_key_file_and_its_directories_are_fsynced() {
     };
     let keys = dir.path().join("keys").display().to_string();
     let new = dir.path().join("keys/new").display().to_string();
-    let fsync_of =
-        |path: String| move |line: &str| line.contains("fsync(") && line.contains(&format!("<{path}>)"));
+    let fsync_of = |path: String| {
+        move |line: &str| line.contains("fsync(") && line.contains(&format!("<{path}>)"))
+    };
     let contents = position(
         &|line| line.contains("fsync(") && line.contains("/keys/new/.secret.key."),
         "fsync of the key's contents",
@@ -311,7 +332,13 @@ fn a_new_key_file_and_its_directories_are_fsynced() {
         "mkdir of keys/new",
     );
     let parent_of_new = position(&fsync_of(keys), "fsync of keys/ after mkdir keys/new");
-    assert!(contents < linked, "contents fsynced after the link:\n{trace}");
-    assert!(linked < directory, "directory fsynced before the link:\n{trace}");
+    assert!(
+        contents < linked,
+        "contents fsynced after the link:\n{trace}"
+    );
+    assert!(
+        linked < directory,
+        "directory fsynced before the link:\n{trace}"
+    );
     assert!(made_new < parent_of_new, "{trace}");
 }

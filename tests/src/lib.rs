@@ -29,7 +29,16 @@ pub fn binary(package: &str, name: &str) -> PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let (target_dir, profile) = build_location(dir);
         let output = Command::new(cargo)
-            .args(["build", "--quiet", "-p", package, "--bin", name, "--profile", &profile])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                package,
+                "--bin",
+                name,
+                "--profile",
+                &profile,
+            ])
             .arg("--target-dir")
             .arg(target_dir)
             .output()

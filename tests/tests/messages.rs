@@ -24,7 +24,10 @@ fn one_clear_line(package: &str, name: &str, args: &[&str], status: i32, expecte
         Some(status),
         "{name} {args:?}: status\n{said}"
     );
-    let lines: Vec<&str> = said.lines().filter(|line| !line.trim().is_empty()).collect();
+    let lines: Vec<&str> = said
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
     assert_eq!(
         lines.len(),
         1,

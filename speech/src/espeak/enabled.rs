@@ -472,7 +472,11 @@ mod tests {
             let mut inner = Vec::new();
             let outer = espeak.synthesize("da", 165, &EspeakParams::default(), "fire", &mut |_| {
                 let params = EspeakParams::default();
-                inner.push(espeak.synthesize("da", 165, &params, "to", &mut |_| true).err());
+                inner.push(
+                    espeak
+                        .synthesize("da", 165, &params, "to", &mut |_| true)
+                        .err(),
+                );
                 inner.push(espeak.voices().err());
                 false
             });
@@ -482,7 +486,10 @@ mod tests {
             .recv_timeout(std::time::Duration::from_secs(30))
             .expect("a re-entrant call deadlocked");
         assert_eq!(outer, Ok(false));
-        assert_eq!(inner, [Some(EspeakError::Reentrant), Some(EspeakError::Reentrant)]);
+        assert_eq!(
+            inner,
+            [Some(EspeakError::Reentrant), Some(EspeakError::Reentrant)]
+        );
         assert!(!say("da", "seks").is_empty());
     }
 
@@ -493,15 +500,33 @@ mod tests {
         use std::mem::{offset_of, size_of};
         let checks = [
             ("sizeof(espeak_EVENT)", size_of::<ffi::Event>()),
-            ("offsetof(espeak_EVENT, unique_identifier)", offset_of!(ffi::Event, unique_identifier)),
-            ("offsetof(espeak_EVENT, sample)", offset_of!(ffi::Event, sample)),
-            ("offsetof(espeak_EVENT, user_data)", offset_of!(ffi::Event, user_data)),
+            (
+                "offsetof(espeak_EVENT, unique_identifier)",
+                offset_of!(ffi::Event, unique_identifier),
+            ),
+            (
+                "offsetof(espeak_EVENT, sample)",
+                offset_of!(ffi::Event, sample),
+            ),
+            (
+                "offsetof(espeak_EVENT, user_data)",
+                offset_of!(ffi::Event, user_data),
+            ),
             ("offsetof(espeak_EVENT, id)", offset_of!(ffi::Event, id)),
             ("sizeof(((espeak_EVENT *)0)->id)", size_of::<ffi::EventId>()),
             ("sizeof(espeak_VOICE)", size_of::<ffi::Voice>()),
-            ("offsetof(espeak_VOICE, gender)", offset_of!(ffi::Voice, gender)),
-            ("offsetof(espeak_VOICE, score)", offset_of!(ffi::Voice, score)),
-            ("offsetof(espeak_VOICE, spare)", offset_of!(ffi::Voice, spare)),
+            (
+                "offsetof(espeak_VOICE, gender)",
+                offset_of!(ffi::Voice, gender),
+            ),
+            (
+                "offsetof(espeak_VOICE, score)",
+                offset_of!(ffi::Voice, score),
+            ),
+            (
+                "offsetof(espeak_VOICE, spare)",
+                offset_of!(ffi::Voice, spare),
+            ),
         ];
         let mut source = String::from("#include <stddef.h>\n#include <espeak-ng/speak_lib.h>\n");
         for (expression, rust) in checks {
