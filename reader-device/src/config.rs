@@ -62,6 +62,10 @@ pub enum HardwareConfig {
         /// Print the framebuffer as half-block characters too.
         #[serde(default)]
         draw_pixels: bool,
+        /// The wall time at start, in Unix seconds: the clock starts there and runs at
+        /// real speed (tests and demos that must know the code). Default: the system clock.
+        #[serde(default)]
+        start: Option<u64>,
     },
     /// A Raspberry Pi (needs the `rpi` build feature).
     Pi(PiConfig),

@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use reader_device::config::{DeviceConfig, HardwareConfig};
 use reader_device::hw::sim::{SimBattery, SimHeadphones};
-use reader_device::hw::terminal::{SystemRtc, TerminalKeypad, TextDisplay, WavAudio};
+use reader_device::hw::terminal::{StartedRtc, SystemRtc, TerminalKeypad, TextDisplay, WavAudio};
 use reader_device::hw::Hardware;
 use reader_device::runtime::{Captions, Runtime, SpeechSynth};
 use reader_device::store::{FileSlots, StateStore};
@@ -171,6 +171,7 @@ fn hardware(
             height,
             wav_dir,
             draw_pixels,
+            start,
         } => {
             let headphones = SimHeadphones::default();
             let battery = SimBattery::default();
@@ -184,7 +185,10 @@ fn hardware(
                 audio: Box::new(WavAudio::new(wav_dir.as_deref())?),
                 headphones: Box::new(headphones),
                 battery: Box::new(battery),
-                rtc: Box::new(SystemRtc),
+                rtc: match start {
+                    Some(start) => Box::new(StartedRtc::at_unix(*start)),
+                    None => Box::new(SystemRtc),
+                },
             };
             let captions: Captions = Box::new(|speech, words| {
                 let channel = match speech.channel {
