@@ -272,7 +272,7 @@ impl Store {
     }
 
     /// The serials among `serials` that already exist, in the order given. One query
-    /// per [`SERIALS_PER_QUERY`] serials.
+    /// per 500 serials.
     pub async fn existing_serials(&self, serials: &[String]) -> Result<Vec<String>, StoreError> {
         let mut found = std::collections::HashSet::new();
         for chunk in serials.chunks(SERIALS_PER_QUERY) {
@@ -296,8 +296,7 @@ impl Store {
     }
 
     /// Inserts all devices in one transaction, with one audit line; returns false (and
-    /// stores nothing) when any serial already exists. One statement per
-    /// [`DEVICES_PER_INSERT`] devices.
+    /// stores nothing) when any serial already exists. One statement per 250 devices.
     pub async fn insert_devices(
         &self,
         devices: &[NewDevice],
