@@ -583,7 +583,7 @@ pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; \
     PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA wal_autocheckpoint = 0;";
 
 /// A pool of at most `connections` to `url`; SQLite connections set up with
-/// [`SQLITE_PRAGMAS`].
+/// [`SQLITE_PRAGMAS`], PostgreSQL ones with `synchronous_commit = on`.
 async fn connect(url: &str, backend: Backend, connections: u32) -> Result<AnyPool, StoreError> {
     let failed = |source| StoreError::Url {
         url: url.to_owned(),
@@ -594,8 +594,15 @@ async fn connect(url: &str, backend: Backend, connections: u32) -> Result<AnyPoo
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(move |conn, _| {
             Box::pin(async move {
-                if backend == Backend::Sqlite {
-                    sqlx::Executor::execute(&mut *conn, SQLITE_PRAGMAS).await?;
+                match backend {
+                    Backend::Sqlite => {
+                        sqlx::Executor::execute(&mut *conn, SQLITE_PRAGMAS).await?;
+                    }
+                    // Activations, imports and unlocks commit here: durable whatever the
+                    // server's or the URL's default (the group commit's writer too).
+                    Backend::Postgres => {
+                        sqlx::Executor::execute(&mut *conn, "SET synchronous_commit = on").await?;
+                    }
                 }
                 Ok(())
             })
@@ -733,5 +740,23 @@ mod tests {
         }
         // synchronous = FULL reads back as 2.
         assert_eq!(settings, ["wal", "2", "30000", "0"]);
+    }
+
+    /// Needs `KODE_TEST_POSTGRES_URL` (scripts/test sets it).
+    #[tokio::test]
+    async fn postgres_connections_commit_synchronously_whatever_the_url_says() {
+        sqlx::any::install_default_drivers();
+        let url = std::env::var("KODE_TEST_POSTGRES_URL")
+            .expect("KODE_TEST_POSTGRES_URL is not set (scripts/test sets it)");
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{separator}options=-c%20synchronous_commit%3Doff");
+        let pool = connect(&url, Backend::Postgres, 1).await.unwrap();
+        let setting: String = sqlx::query("SHOW synchronous_commit")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(setting, "on");
     }
 }
