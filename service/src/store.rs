@@ -131,24 +131,29 @@ pub struct AuditEntry {
     pub result: String,
 }
 
-/// The schema's history, oldest first, per dialect: `(version, description, SQL)`.
-/// Applied in order by sqlx's migrator, which records them in `_sqlx_migrations` (and on
-/// PostgreSQL holds an advisory lock, so replicas starting together migrate once). A
-/// change to the schema is a new file here, never an edit of an applied one.
-const MIGRATIONS: [(i64, &str, &str, &str); 2] = [
-    (
-        1,
-        "initial",
-        include_str!("../migrations/sqlite/0001_initial.sql"),
-        include_str!("../migrations/postgres/0001_initial.sql"),
-    ),
+/// The schema's history, oldest first: `(version, description, SQL)`, one file per step
+/// in `migrations/`, written once for both dialects: `BYTES` stands for a byte string
+/// and `AUTO_ID` for an auto-increment key (see [`dialect`]). Applied in order by sqlx's
+/// migrator, which records them in `_sqlx_migrations` (and on PostgreSQL holds an
+/// advisory lock, so replicas starting together migrate once). A change to the schema is
+/// a new file here, never an edit of an applied one.
+const MIGRATIONS: [(i64, &str, &str); 2] = [
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (
         2,
         "one active device per person",
-        include_str!("../migrations/sqlite/0002_one_active_device_per_person.sql"),
-        include_str!("../migrations/postgres/0002_one_active_device_per_person.sql"),
+        include_str!("../migrations/0002_one_active_device_per_person.sql"),
     ),
 ];
+
+/// A migration's SQL in the dialect of `backend`.
+fn dialect(sql: &str, backend: Backend) -> String {
+    let (bytes, auto_id) = match backend {
+        Backend::Sqlite => ("BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+        Backend::Postgres => ("BYTEA", "BIGSERIAL PRIMARY KEY"),
+    };
+    sql.replace("BYTES", bytes).replace("AUTO_ID", auto_id)
+}
 
 /// The migrations for one dialect, embedded in the binary.
 #[derive(Debug)]
@@ -166,16 +171,12 @@ impl sqlx::migrate::MigrationSource<'static> for Migrations {
     > {
         let migrations = MIGRATIONS
             .iter()
-            .map(|&(version, description, sqlite, postgres)| {
-                let sql = match self.0 {
-                    Backend::Sqlite => sqlite,
-                    Backend::Postgres => postgres,
-                };
+            .map(|&(version, description, sql)| {
                 sqlx::migrate::Migration::new(
                     version,
                     description.into(),
                     sqlx::migrate::MigrationType::Simple,
-                    sql.into(),
+                    dialect(sql, self.0).into(),
                     false,
                 )
             })
@@ -740,6 +741,20 @@ mod tests {
         }
         // synchronous = FULL reads back as 2.
         assert_eq!(settings, ["wal", "2", "30000", "0"]);
+    }
+
+    #[test]
+    fn every_migration_is_written_out_for_both_dialects() {
+        for (version, _, sql) in MIGRATIONS {
+            for backend in [Backend::Sqlite, Backend::Postgres] {
+                let sql = dialect(sql, backend);
+                assert!(
+                    !sql.contains("BYTES") && !sql.contains("AUTO_ID"),
+                    "migration {version} for {backend:?}"
+                );
+            }
+        }
+        assert!(dialect(MIGRATIONS[0].2, Backend::Postgres).contains("BYTEA"));
     }
 
     /// Needs `KODE_TEST_POSTGRES_URL` (scripts/test sets it).
