@@ -28,6 +28,7 @@ on_both!(
     the_database_refuses_two_active_devices_for_one_person,
     healthz_fails_when_the_writer_is_gone,
     a_refused_activation_keeps_the_device_cache,
+    a_database_from_before_migrations_is_upgraded,
 );
 
 /// Issues an activation code for `serial` and `user` and returns it.
@@ -195,51 +196,77 @@ async fn a_refused_activation_keeps_the_device_cache(db: Db) {
 /// The schema as it was before migrations: a database created by that version, holding
 /// a person with two active devices (the race closed by migration 2), is taken over —
 /// data kept, the most recently activated device left active, the rule then enforced.
-#[tokio::test]
-async fn a_database_from_before_migrations_is_upgraded() {
+/// On PostgreSQL the old database is a schema of its own (through `search_path`).
+async fn a_database_from_before_migrations_is_upgraded(db: Db) {
+    sqlx::any::install_default_drivers();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kode.db");
+    let (url, schema) = match db {
+        Db::Sqlite => (
+            format!("sqlite://{}?mode=rwc", dir.path().join("kode.db").display()),
+            None,
+        ),
+        Db::Postgres => {
+            let base = common::postgres_url();
+            let mut tag = [0u8; 6];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut tag);
+            let schema = format!("upgrade_{}", data_encoding::HEXLOWER.encode(&tag));
+            let admin = sqlx::AnyPool::connect(&base).await.unwrap();
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&admin)
+                .await
+                .unwrap();
+            let separator = if base.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+            (url, Some((admin, schema)))
+        }
+    };
+    let old_schema = include_str!("fixtures/schema-before-migrations.sql");
+    let old_schema = match db {
+        Db::Sqlite => old_schema.to_owned(),
+        Db::Postgres => old_schema
+            .replace("BLOB", "BYTEA")
+            .replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"),
+    };
     let sealer = service::SecretBox::new(&[42; 32]);
     let secret = otp::Secret::from_base32(SECRET_B32).unwrap();
-    {
-        let old = rusqlite::Connection::open(&path).unwrap();
-        old.execute_batch(include_str!("fixtures/schema-before-migrations.sql"))
-            .unwrap();
-        for (serial, state, activated_at) in [
-            ("KR-OLD-1", "active", Some(1_700_000_000_000_i64)),
-            ("KR-OLD-2", "active", Some(1_700_000_100_000)),
-            ("KR-OLD-3", "inactive", None),
-        ] {
-            old.execute(
-                "INSERT INTO devices (serial, kind, algorithm, digits, period, secret, \
-                 next_counter, user_id, state, imported_at, activated_at) \
-                 VALUES (?1, 'totp', 'SHA1', 6, 30, ?2, 0, ?3, ?4, 1690000000000, ?5)",
-                rusqlite::params![
-                    serial,
-                    sealer.seal(serial, &secret),
-                    activated_at.map(|_| "person-old"),
-                    state,
-                    activated_at
-                ],
-            )
-            .unwrap();
-        }
-        old.execute(
-            "INSERT INTO audit (at, actor, action, subject, result) \
-             VALUES (1, 'cli', 'import', '3 devices', 'ok')",
-            [],
+    let old = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::raw_sql(&old_schema).execute(&old).await.unwrap();
+    for (serial, state, activated_at) in [
+        ("KR-OLD-1", "active", Some(1_700_000_000_000_i64)),
+        ("KR-OLD-2", "active", Some(1_700_000_100_000)),
+        ("KR-OLD-3", "inactive", None),
+    ] {
+        sqlx::query(
+            "INSERT INTO devices (serial, kind, algorithm, digits, period, secret, \
+             next_counter, user_id, state, imported_at, activated_at) \
+             VALUES ($1, 'totp', 'SHA1', 6, 30, $2, 0, $3, $4, 1690000000000, $5)",
         )
+        .bind(serial)
+        .bind(sealer.seal(serial, &secret))
+        .bind(activated_at.map(|_| "person-old"))
+        .bind(state)
+        .bind(activated_at)
+        .execute(&old)
+        .await
         .unwrap();
     }
-    let url = format!("sqlite://{}", path.display());
-    let clock = service::ManualClock::at_ms(common::START_MS);
-    let service = service::Service::open(
-        &url,
-        service::SecretBox::new(&[42; 32]),
-        Arc::new(clock.clone()),
+    sqlx::query(
+        "INSERT INTO audit (at, actor, action, subject, result) \
+         VALUES (1, 'cli', 'import', '3 devices', 'ok')",
     )
+    .execute(&old)
     .await
     .unwrap();
+
+    let clock = service::ManualClock::at_ms(common::START_MS);
+    let open = || {
+        service::Service::open(
+            &url,
+            service::SecretBox::new(&[42; 32]),
+            Arc::new(clock.clone()),
+        )
+    };
+    let service = open().await.unwrap();
     let state = |serial: &'static str| {
         let service = service.clone();
         async move { service.device_view(serial, "test").await.unwrap().state }
@@ -253,29 +280,33 @@ async fn a_database_from_before_migrations_is_upgraded() {
     service.validate("person-old", &code).await.unwrap();
     assert_eq!(service.store().audit_log(100).await.unwrap().len(), 5);
 
-    let raw = rusqlite::Connection::open(&path).unwrap();
-    let versions: Vec<i64> = raw
-        .prepare("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-        .unwrap()
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let versions: Vec<i64> =
+        sqlx::query("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(&old)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
     assert_eq!(versions, [1, 2]);
-    let second = raw.execute(
+    let second = sqlx::query(
         "UPDATE devices SET state = 'active', user_id = 'person-old' WHERE serial = 'KR-OLD-3'",
-        [],
-    );
+    )
+    .execute(&old)
+    .await;
     assert!(
         second.is_err(),
         "the rule is not enforced after the upgrade"
     );
-    drop(service);
-
     // Opening again applies nothing twice.
-    service::Service::open(&url, service::SecretBox::new(&[42; 32]), Arc::new(clock))
-        .await
-        .unwrap();
+    drop(open().await.unwrap());
+    old.close().await;
+    if let Some((admin, schema)) = schema {
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&admin)
+            .await
+            .unwrap();
+    }
 }
 
 /// The at-rest key file is durable before anything is sealed under it: the `service`
