@@ -246,7 +246,7 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("host-sim: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(2);
         }
     };
     let result = runtime.block_on(run(cli));
@@ -255,7 +255,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("host-sim: {error:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }

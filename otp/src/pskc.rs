@@ -76,6 +76,8 @@ pub enum Problem {
     DuplicateSerial(String),
     #[error("the container holds no key packages")]
     NoKeys,
+    #[error("elements nested more than {limit} deep")]
+    TooDeep { limit: usize },
 }
 
 /// A refused container: where (line, element) and why.
@@ -148,13 +150,41 @@ impl Node {
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// Elements nested deeper than this are refused (PSKC needs 7): the tree is dropped
+/// recursively, and no honest container comes near it.
+pub const MAX_DEPTH: usize = 32;
+
+/// The line of each byte offset, counted as the reader moves forward: every byte is
+/// looked at once over the whole document (an offset behind the last one, which only an
+/// error position can be, is counted again from the start).
+struct Lines<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    fn at(&mut self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        if end < self.offset {
+            self.offset = 0;
+            self.line = 1;
+        }
+        self.line += self.text[self.offset..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.offset = end;
+        self.line
+    }
 }
 
 fn local_name(raw: &[u8]) -> String {
@@ -165,36 +195,43 @@ fn local_name(raw: &[u8]) -> String {
     }
 }
 
-fn xml_error(text: &str, offset: usize, element: &str, message: impl fmt::Display) -> PskcError {
+fn xml_error(
+    lines: &mut Lines,
+    offset: usize,
+    element: &str,
+    message: impl fmt::Display,
+) -> PskcError {
     PskcError {
-        line: line_of(text, offset),
+        line: lines.at(offset),
         element: element.to_owned(),
         problem: Problem::Xml(message.to_string()),
     }
 }
 
-fn start_node(text: &str, offset: usize, start: &BytesStart) -> Result<Node, PskcError> {
+fn start_node(lines: &mut Lines, offset: usize, start: &BytesStart) -> Result<Node, PskcError> {
     let name = local_name(start.name().as_ref());
     let mut attributes = Vec::new();
     for attribute in start.attributes() {
-        let attribute = attribute.map_err(|e| xml_error(text, offset, &name, e))?;
+        let attribute = attribute.map_err(|e| xml_error(lines, offset, &name, e))?;
         let value = attribute
             .unescape_value()
-            .map_err(|e| xml_error(text, offset, &name, e))?;
+            .map_err(|e| xml_error(lines, offset, &name, e))?;
         attributes.push((local_name(attribute.key.as_ref()), value.into_owned()));
     }
     Ok(Node {
+        line: lines.at(offset),
         name,
-        line: line_of(text, offset),
         attributes,
         text: String::new(),
         children: Vec::new(),
     })
 }
 
-/// Reads the whole document into a tree, refusing any DOCTYPE.
+/// Reads the whole document into a tree, refusing any DOCTYPE and any nesting deeper
+/// than [`MAX_DEPTH`]. Linear in the document's length.
 fn read_tree(text: &str) -> Result<Node, PskcError> {
     let mut reader = Reader::from_str(text);
+    let mut lines = Lines::new(text);
     let mut stack: Vec<Node> = Vec::new();
     loop {
         let offset = reader.buffer_position() as usize;
@@ -204,18 +241,24 @@ fn read_tree(text: &str) -> Result<Node, PskcError> {
             .to_owned();
         let event = reader
             .read_event()
-            .map_err(|e| xml_error(text, reader.error_position() as usize, &current, e))?;
+            .map_err(|e| xml_error(&mut lines, reader.error_position() as usize, &current, e))?;
         match event {
             Event::DocType(_) => {
                 return Err(PskcError {
-                    line: line_of(text, offset),
+                    line: lines.at(offset),
                     element: "!DOCTYPE".into(),
                     problem: Problem::DocType,
                 })
             }
-            Event::Start(start) => stack.push(start_node(text, offset, &start)?),
+            Event::Start(start) => {
+                let node = start_node(&mut lines, offset, &start)?;
+                if stack.len() >= MAX_DEPTH {
+                    return node.fail(Problem::TooDeep { limit: MAX_DEPTH });
+                }
+                stack.push(node);
+            }
             Event::Empty(start) => {
-                let node = start_node(text, offset, &start)?;
+                let node = start_node(&mut lines, offset, &start)?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(node),
                     None => return Ok(node),
@@ -224,7 +267,7 @@ fn read_tree(text: &str) -> Result<Node, PskcError> {
             Event::Text(content) => {
                 let content = content
                     .unescape()
-                    .map_err(|e| xml_error(text, offset, &current, e))?;
+                    .map_err(|e| xml_error(&mut lines, offset, &current, e))?;
                 if let Some(node) = stack.last_mut() {
                     node.text.push_str(&content);
                 }
@@ -243,7 +286,7 @@ fn read_tree(text: &str) -> Result<Node, PskcError> {
             }
             Event::Eof => {
                 return Err(xml_error(
-                    text,
+                    &mut lines,
                     text.len(),
                     &current,
                     "the document ends before its root element is closed",
@@ -468,9 +511,10 @@ pub fn parse(xml: &str, pre_shared_key: Option<&[u8]>) -> Result<Vec<KeyPackage>
     }
     let keys = container_keys(&root, pre_shared_key)?;
     let mut packages: Vec<KeyPackage> = Vec::new();
+    let mut serials = std::collections::HashSet::new();
     for node in root.children.iter().filter(|c| c.name == "KeyPackage") {
         let package = key_package(node, keys.as_ref())?;
-        if packages.iter().any(|p| p.serial == package.serial) {
+        if !serials.insert(package.serial.clone()) {
             return node.fail(Problem::DuplicateSerial(package.serial));
         }
         packages.push(package);
@@ -736,7 +780,66 @@ mod tests {
         );
     }
 
+    #[test]
+    fn deep_nesting_is_refused_where_it_starts() {
+        // Before the limit, 200 000 nested elements were read into a tree whose
+        // recursive drop overflowed the stack and aborted the process.
+        let depth = 200_000;
+        let text = format!(
+            "<KeyContainer Version=\"1.0\">\n{}{}</KeyContainer>",
+            "<a>".repeat(depth),
+            "</a>".repeat(depth)
+        );
+        let error = parse(&text, None).unwrap_err();
+        assert_eq!(
+            (error.line, error.element.as_str(), error.problem),
+            (2, "a", Problem::TooDeep { limit: MAX_DEPTH })
+        );
+        // As deep as the limit is fine (and holds no keys).
+        let text = format!(
+            "<KeyContainer Version=\"1.0\">{}{}</KeyContainer>",
+            "<a>".repeat(MAX_DEPTH - 1),
+            "</a>".repeat(MAX_DEPTH - 1)
+        );
+        assert_eq!(parse(&text, None).unwrap_err().problem, Problem::NoKeys);
+    }
+
+    #[test]
+    fn a_duplicate_serial_is_named_at_its_second_package() {
+        let package = |serial: &str| {
+            format!(
+                "<KeyPackage><DeviceInfo><SerialNo>{serial}</SerialNo></DeviceInfo>\
+                 <Key Id=\"k\" Algorithm=\"{TOTP_URN}\"><Data><Secret><PlainValue>\
+                 MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=</PlainValue></Secret></Data></Key></KeyPackage>\n"
+            )
+        };
+        let text = format!(
+            "<KeyContainer Version=\"1.0\">\n{}{}{}</KeyContainer>",
+            package("A"),
+            package("B"),
+            package("A")
+        );
+        let error = parse(&text, None).unwrap_err();
+        assert_eq!(
+            (error.line, error.problem),
+            (4, Problem::DuplicateSerial("A".into()))
+        );
+    }
+
     proptest::proptest! {
+        #[test]
+        fn lines_are_counted_as_from_the_start(
+            text in "[a\n]{0,64}",
+            offsets in proptest::collection::vec(0usize..80, 0..12),
+        ) {
+            let mut lines = Lines::new(&text);
+            for offset in offsets {
+                let end = offset.min(text.len());
+                let expected = text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1;
+                proptest::prop_assert_eq!(lines.at(offset), expected);
+            }
+        }
+
         #[test]
         fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
             let _ = parse(&text, None);

@@ -70,6 +70,10 @@ pub enum HardwareConfig {
         /// Print the framebuffer as half-block characters too.
         #[serde(default)]
         draw_pixels: bool,
+        /// The wall time at start, in Unix seconds: the clock starts there and runs at
+        /// real speed (tests and demos that must know the code). Default: the system clock.
+        #[serde(default)]
+        start: Option<u64>,
     },
     /// A Raspberry Pi (needs the `rpi` build feature).
     Pi(PiConfig),
@@ -195,8 +199,14 @@ impl DeviceConfig {
             path: path.to_owned(),
             cause,
         })?;
+        Self::parse(&text, path)
+    }
+
+    /// Checks a config's text, without I/O: `path` names it in errors, and relative paths
+    /// in it are taken from its folder.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let mut config: DeviceConfig =
-            toml::from_str(&text).map_err(|cause| ConfigError::Parse {
+            toml::from_str(text).map_err(|cause| ConfigError::Parse {
                 path: path.to_owned(),
                 cause,
             })?;

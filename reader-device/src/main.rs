@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use reader_device::config::{DeviceConfig, HardwareConfig};
 use reader_device::hw::sim::{SimBattery, SimHeadphones};
-use reader_device::hw::terminal::{SystemRtc, TerminalKeypad, TextDisplay, WavAudio};
+use reader_device::hw::terminal::{StartedRtc, SystemRtc, TerminalKeypad, TextDisplay, WavAudio};
 use reader_device::hw::Hardware;
 use reader_device::runtime::{Captions, Runtime, SpeechSynth};
 use reader_device::store::{FileSlots, StateStore};
@@ -30,7 +30,19 @@ struct Args {
 /// How often the core gets a tick and the sensors are read.
 const TICK: Duration = Duration::from_millis(100);
 
-fn main() -> anyhow::Result<()> {
+/// Errors are one line (with their causes, never a backtrace, whatever `RUST_BACKTRACE`
+/// says) and exit 2.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("reader-device: {error:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -161,6 +173,7 @@ fn hardware(
             height,
             wav_dir,
             draw_pixels,
+            start,
         } => {
             let headphones = SimHeadphones::default();
             let battery = SimBattery::default();
@@ -174,7 +187,10 @@ fn hardware(
                 audio: Box::new(WavAudio::new(wav_dir.as_deref())?),
                 headphones: Box::new(headphones),
                 battery: Box::new(battery),
-                rtc: Box::new(SystemRtc),
+                rtc: match start {
+                    Some(start) => Box::new(StartedRtc::at_unix(*start)),
+                    None => Box::new(SystemRtc),
+                },
             };
             let captions: Captions = Box::new(|speech, words| {
                 let channel = match speech.channel {

@@ -81,6 +81,17 @@ pub fn load(
             cause,
         }
     })?);
+    parse(&text, path, serial, pre_shared_key)
+}
+
+/// Reads a provisioning file's text (an otpauth URI, or a PSKC container holding the key
+/// for `serial`), without I/O; `path` names it in errors.
+pub fn parse(
+    text: &str,
+    path: &Path,
+    serial: &otp::Serial,
+    pre_shared_key: Option<&[u8]>,
+) -> Result<Provisioned, ProvisionError> {
     let trimmed = text.trim();
     let (kind, secret, algorithm, digits) = if trimmed.starts_with("otpauth://") {
         let uri = KeyUri::parse(trimmed).map_err(|cause| ProvisionError::Uri {

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use otp::{Secret, Totp};
 
@@ -37,61 +36,42 @@ fn run(dir: &Path, input: &str) -> String {
     stdout
 }
 
+/// Where the device's clock starts: 10 s into a 30-second step, so that the few seconds
+/// a run takes stay inside it.
+const START: u64 = 1_800_000_010;
+
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("device.toml"),
-        "serial = \"1234 5678 90\"\nprovisioning = \"secret.uri\"\nstate_dir = \"state\"\n\
-         [hardware]\nkind = \"terminal\"\nwav_dir = \"wav\"\n",
+        format!(
+            "serial = \"1234 5678 90\"\nprovisioning = \"secret.uri\"\nstate_dir = \"state\"\n\
+             [hardware]\nkind = \"terminal\"\nwav_dir = \"wav\"\nstart = {START}\n"
+        ),
     )
     .unwrap();
     std::fs::write(dir.path().join("secret.uri"), SECRET_URI).unwrap();
     dir
 }
 
-/// Waits, if need be, until a new 30-second step has begun, so that a run of a few
-/// seconds stays inside one step: a code shown during it does not expire before the test
-/// asks for it again.
-fn wait_for_a_fresh_step() {
-    let into_step = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis()
-        % 30_000;
-    if into_step > 25_000 {
-        std::thread::sleep(Duration::from_millis((30_000 - into_step) as u64 + 100));
-    }
-}
-
-/// The codes valid around now (the run may cross a step boundary).
-fn codes_now() -> Vec<String> {
+/// The code of the step the device's clock starts in, as the screen shows it.
+fn code_on_screen() -> String {
     let totp = Totp::mitid(&Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap());
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    (0..3)
-        .map(|back| {
-            totp.code_at(now.saturating_sub(back * 5).max(1))
-                .unwrap()
-                .to_string()
-        })
-        .collect()
+    let code = totp.code_at(START).unwrap().to_string();
+    format!("screen| {} {}", &code[..3], &code[3..])
 }
 
 #[test]
 fn shows_and_speaks_the_code_through_headphones_only() {
     let dir = setup();
-    wait_for_a_fresh_step();
     let out = run(
         dir.path(),
         "1\nwait 300\nheadphones on\nwait 300\n2\nwait 300\nquit\n",
     );
-    let codes = codes_now();
-    codes
-        .iter()
-        .find(|code| out.contains(&format!("screen| {} {}", &code[..3], &code[3..])))
-        .unwrap_or_else(|| panic!("no current code on screen:\n{out}"));
+    assert!(
+        out.contains(&code_on_screen()),
+        "no current code on screen:\n{out}"
+    );
     // Without headphones the speaker only offers; the code is not in any speaker line.
     assert!(
         out.contains("say[speaker]| Koden står på skærmen. Tilslut høretelefoner"),
@@ -160,17 +140,13 @@ fn without_an_audio_device_the_code_is_still_shown_with_the_reason() {
     let dir = setup();
     std::fs::write(
         dir.path().join("device.toml"),
-        "serial = \"1234567890\"\nprovisioning = \"secret.uri\"\nstate_dir = \"state\"\n[hardware]\nkind = \"terminal\"\n",
+        format!(
+            "serial = \"1234567890\"\nprovisioning = \"secret.uri\"\nstate_dir = \"state\"\n\
+             [hardware]\nkind = \"terminal\"\nstart = {START}\n"
+        ),
     )
     .unwrap();
     let out = run(dir.path(), "headphones on\nwait 200\n1\nwait 300\nquit\n");
     assert!(out.contains("[ingen lyd: lydenhed mangler]"), "{out}");
-    assert!(
-        codes_now().iter().any(|code| out.contains(&format!(
-            "screen| {} {}",
-            &code[..3],
-            &code[3..]
-        ))),
-        "{out}"
-    );
+    assert!(out.contains(&code_on_screen()), "{out}");
 }

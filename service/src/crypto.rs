@@ -49,10 +49,7 @@ impl SecretBox {
             let mut key = Zeroizing::new([0u8; 32]);
             rand::rngs::OsRng.fill_bytes(key.as_mut());
             let hex = Zeroizing::new(data_encoding::HEXLOWER.encode(key.as_ref()));
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(io)?;
-            }
-            write_private(path, hex.as_bytes()).map_err(io)?;
+            create_durably(path, hex.as_bytes()).map_err(io)?;
         }
         let text = Zeroizing::new(std::fs::read_to_string(path).map_err(io)?);
         let bytes = data_encoding::HEXLOWER_PERMISSIVE
@@ -107,6 +104,65 @@ impl SecretBox {
     }
 }
 
+/// Creates the file at `path` holding `bytes` (mode 0600), all or nothing and durably:
+/// written to a temporary file, fsynced, linked into place (never replacing a file that
+/// another process created meanwhile: then that one is kept), and the directory fsynced,
+/// as is each directory created for it. A crash at any point leaves either no key file
+/// or the whole key, so no secret is ever sealed under a key that a crash can take away.
+fn create_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    create_dirs_durably(directory)?;
+    let mut suffix = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut suffix);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = directory.join(format!(
+        ".{name}.{}.tmp",
+        data_encoding::HEXLOWER.encode(&suffix)
+    ));
+    let written = write_private(&temporary, bytes).and_then(|()| {
+        match std::fs::hard_link(&temporary, path) {
+            Err(error) if error.kind() != std::io::ErrorKind::AlreadyExists => Err(error),
+            _ => Ok(()),
+        }
+    });
+    let removed = std::fs::remove_file(&temporary);
+    written?;
+    removed?;
+    sync_directory(directory)
+}
+
+/// Creates `directory` and its missing ancestors, fsyncing the parent of each one made.
+fn create_dirs_durably(directory: &Path) -> std::io::Result<()> {
+    if directory.is_dir() {
+        return Ok(());
+    }
+    let parent = match directory.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    create_dirs_durably(parent)?;
+    match std::fs::create_dir(directory) {
+        Err(error) if error.kind() != std::io::ErrorKind::AlreadyExists => return Err(error),
+        _ => {}
+    }
+    sync_directory(parent)
+}
+
+/// Makes the entries of `directory` (a file created or renamed in it) durable.
+#[cfg(unix)]
+fn sync_directory(directory: &Path) -> std::io::Result<()> {
+    std::fs::File::open(directory)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_directory(_directory: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Writes a new private file and fsyncs it.
 #[cfg(unix)]
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
@@ -116,12 +172,16 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .create_new(true)
         .mode(0o600)
         .open(path)?;
-    file.write_all(bytes)
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 #[cfg(not(unix))]
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
+    use std::io::Write;
+    let mut file = std::fs::File::create_new(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// SHA-256 of a token or activation code, as stored.

@@ -67,6 +67,7 @@ pub(crate) async fn spawn(
     backend: Backend,
     queue: mpsc::Receiver<Pending>,
     stats: Arc<CommitStats>,
+    stop: Arc<tokio::sync::Notify>,
 ) -> Result<(), StoreError> {
     let url = url.to_owned();
     let (started, ready) = oneshot::channel();
@@ -81,7 +82,7 @@ pub(crate) async fn spawn(
                 match Writer::open(&url, backend).await {
                     Ok(writer) => {
                         let _ = started.send(Ok(()));
-                        run(writer, queue, &stats).await;
+                        run(writer, queue, &stats, &stop).await;
                     }
                     Err(error) => {
                         let _ = started.send(Err(error));
@@ -94,11 +95,25 @@ pub(crate) async fn spawn(
 }
 
 /// The writer's loop: takes what is queued, commits it, answers each request; until the
-/// queue closes. A second update of the same device waits for the next batch, so each
-/// batch touches a device once.
-async fn run(mut writer: Writer, mut queue: mpsc::Receiver<Pending>, stats: &CommitStats) {
+/// queue closes or `stop` is notified (then the queue is dropped: what waits in it, and
+/// every later write, fails with [`StoreError::WriterGone`]). A second update of the same
+/// device waits for the next batch, so each batch touches a device once.
+async fn run(
+    mut writer: Writer,
+    mut queue: mpsc::Receiver<Pending>,
+    stats: &CommitStats,
+    stop: &tokio::sync::Notify,
+) {
     let mut carried = Vec::new();
-    while let Some(batch) = gather(&mut queue, &mut carried).await {
+    loop {
+        // `gather` only waits while its batch and the carried writes are empty, so
+        // stopping there loses nothing taken from the queue.
+        let batch = tokio::select! {
+            biased;
+            () = stop.notified() => break,
+            batch = gather(&mut queue, &mut carried) => batch,
+        };
+        let Some(batch) = batch else { break };
         let mut outcome = writer.commit(&batch).await;
         for _ in 1..BATCH_ATTEMPTS {
             match &outcome {
@@ -235,11 +250,7 @@ impl Writer {
                 })
             }
             Backend::Postgres => {
-                let options =
-                    PgConnectOptions::from_str(url).map_err(|source| StoreError::Url {
-                        url: url.to_owned(),
-                        source,
-                    })?;
+                let options = writer_options(url)?;
                 let connection = options.connect().await.map_err(|source| StoreError::Url {
                     url: url.to_owned(),
                     source,
@@ -278,6 +289,18 @@ impl Writer {
             }
         }
     }
+}
+
+/// How the PostgreSQL writer connects to `url`: with `synchronous_commit = on` whatever
+/// the server's, the database's, the role's or the URL's setting, since a request is
+/// answered as durable once its batch has committed. (Set last, it wins over an
+/// `options=-c synchronous_commit=…` in the URL.)
+fn writer_options(url: &str) -> Result<PgConnectOptions, StoreError> {
+    let options = PgConnectOptions::from_str(url).map_err(|source| StoreError::Url {
+        url: url.to_owned(),
+        source,
+    })?;
+    Ok(options.options([("synchronous_commit", "on")]))
 }
 
 /// A connection to the SQLite file at `path`, set up as the store's are.
@@ -631,6 +654,29 @@ mod tests {
         );
         assert!(!BatchFailure::from(constraint).transient);
         assert!(!BatchFailure::from(sqlx::Error::RowNotFound).transient);
+    }
+
+    /// Needs `KODE_TEST_POSTGRES_URL` (scripts/test sets it).
+    #[tokio::test]
+    async fn the_postgres_writer_commits_synchronously_whatever_the_url_says() {
+        let url = std::env::var("KODE_TEST_POSTGRES_URL")
+            .expect("KODE_TEST_POSTGRES_URL is not set (scripts/test sets it)");
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{separator}options=-c%20synchronous_commit%3Doff");
+        let mut writer = Writer::open(&url, Backend::Postgres).await.unwrap();
+        let Writer::Postgres {
+            connection: Some(connection),
+            ..
+        } = &mut writer
+        else {
+            panic!("not a PostgreSQL writer");
+        };
+        let setting: String = sqlx::query("SHOW synchronous_commit")
+            .fetch_one(&mut *connection)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(setting, "on");
     }
 
     #[test]

@@ -84,6 +84,7 @@ fn parse_pskc(
 /// `SERIAL otpauth://…` per line; blank lines and `#` comments are skipped.
 pub fn parse_lines(text: &str) -> Result<Vec<ImportedDevice>, ImportError> {
     let mut devices: Vec<ImportedDevice> = Vec::new();
+    let mut serials = std::collections::HashSet::new();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         let fail = |problem: String| ImportError::Line { line, problem };
@@ -97,7 +98,7 @@ pub fn parse_lines(text: &str) -> Result<Vec<ImportedDevice>, ImportError> {
         let canonical = check_serial(serial).map_err(fail)?;
         let key = KeyUri::parse(uri.trim()).map_err(|e| fail(format!("{serial}: {e}")))?;
         let serial = canonical;
-        if devices.iter().any(|d| d.serial == serial) {
+        if !serials.insert(serial.clone()) {
             return Err(fail(format!("serial {serial} appears more than once")));
         }
         devices.push(ImportedDevice {

@@ -107,8 +107,20 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Errors are one line (with their causes, never a backtrace, whatever `RUST_BACKTRACE`
+/// says) and exit 2.
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("service: {error:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+async fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -158,7 +170,10 @@ async fn main() -> Result<()> {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;
-            tracing::info!(address = %listener.local_addr()?, backend = ?service.store().backend(), "serving");
+            let address = listener.local_addr()?;
+            tracing::info!(%address, backend = ?service.store().backend(), "serving");
+            // The bound address on stdout, for whoever started us with port 0.
+            println!("listening on http://{address}");
             let state = AppState {
                 limiter: Arc::new(Limiter::new(limits, trusted_proxy.clone())),
                 realm: RealmMode::from_name(realm).unwrap_or_default(),

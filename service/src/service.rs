@@ -233,6 +233,10 @@ impl DeviceCache {
         self.lock().clear();
     }
 
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<CachedDevice>>> {
         // A panic while holding the lock cannot leave the map inconsistent.
         self.by_user
@@ -332,14 +336,47 @@ impl Service {
         sealer: SecretBox,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ServiceError> {
-        Ok(Service {
+        let service = Service {
             store: Store::open(url).await?,
             sealer: Arc::new(sealer),
             clock,
             metrics: Arc::default(),
             cache: Arc::default(),
             events: Events::none(),
-        })
+        };
+        service.canonicalize_serials().await?;
+        Ok(service)
+    }
+
+    /// Devices imported before serials were kept in canonical form ("KR-0001") get their
+    /// canonical serial ("KR0001"), with the secret re-sealed under it (the serial is the
+    /// seal's associated data), so every lookup finds them through [`otp::Serial`]. A
+    /// serial that cannot be made canonical, or whose canonical form is taken, is left as
+    /// it is and named in the log.
+    async fn canonicalize_serials(&self) -> Result<(), ServiceError> {
+        for (serial, sealed) in self.store.non_canonical_serials().await? {
+            let canonical = match import::check_serial(&serial) {
+                Ok(canonical) if canonical != serial => canonical,
+                Ok(_) => continue,
+                Err(problem) => {
+                    tracing::warn!("device {serial:?} keeps its serial: {problem}");
+                    continue;
+                }
+            };
+            let secret = self.sealer.open(&serial, &sealed)?;
+            let resealed = self.sealer.seal(&canonical, &secret);
+            match self
+                .store
+                .rename_device(&serial, &canonical, &resealed)
+                .await
+            {
+                Ok(()) => tracing::info!("device {serial:?} is now {canonical}"),
+                Err(error) => {
+                    tracing::warn!("device {serial:?} keeps its serial ({canonical}: {error})")
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Sends events (activated, blocked, …) to `events` as well as to the audit log.
@@ -371,6 +408,11 @@ impl Service {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// How many people's active devices this process holds in its cache.
+    pub fn cached_devices(&self) -> usize {
+        self.cache.len()
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -555,8 +597,11 @@ impl Service {
         let result = self
             .activate_inner(serial, user, activation_code, code, now)
             .await;
-        // Which device is whose may have changed.
-        self.cache.clear();
+        if result.is_ok() {
+            // Which device is whose has changed. (A refused activation changes no
+            // binding, so the cache of every other person stays.)
+            self.cache.clear();
+        }
         if let Err(error) = &result {
             self.store
                 .audit(&audit_entry(now, user, "activate", serial, error.reason()))

@@ -26,6 +26,8 @@ pub enum StoreError {
     Url { url: String, source: sqlx::Error },
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("database schema: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database (group commit): {0}")]
     Batch(String),
     #[error("the store's writer has stopped")]
@@ -129,45 +131,59 @@ pub struct AuditEntry {
     pub result: String,
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS devices (
-    serial TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    algorithm TEXT NOT NULL,
-    digits BIGINT NOT NULL,
-    period BIGINT NOT NULL,
-    secret BYTES NOT NULL,
-    next_counter BIGINT NOT NULL,
-    drift BIGINT NOT NULL DEFAULT 0,
-    failures BIGINT NOT NULL DEFAULT 0,
-    blocked_until BIGINT NOT NULL DEFAULT 0,
-    blocks BIGINT NOT NULL DEFAULT 0,
-    resync BIGINT,
-    last_used BIGINT,
-    user_id TEXT,
-    state TEXT NOT NULL DEFAULT 'inactive',
-    version BIGINT NOT NULL DEFAULT 0,
-    imported_at BIGINT NOT NULL,
-    activated_at BIGINT
-);
-CREATE INDEX IF NOT EXISTS devices_active_user ON devices (user_id, state);
-CREATE TABLE IF NOT EXISTS activation_codes (
-    serial TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    code_hash BYTES NOT NULL,
-    channel TEXT NOT NULL,
-    expires_at BIGINT NOT NULL,
-    attempts BIGINT NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS audit (
-    id AUTO_ID,
-    at BIGINT NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    result TEXT NOT NULL
-);
-";
+/// The schema's history, oldest first: `(version, description, SQL)`, one file per step
+/// in `migrations/`, written once for both dialects: `BYTES` stands for a byte string
+/// and `AUTO_ID` for an auto-increment key (see [`dialect`]). Applied in order by sqlx's
+/// migrator, which records them in `_sqlx_migrations` (and on PostgreSQL holds an
+/// advisory lock, so replicas starting together migrate once). A change to the schema is
+/// a new file here, never an edit of an applied one.
+const MIGRATIONS: [(i64, &str, &str); 2] = [
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "one active device per person",
+        include_str!("../migrations/0002_one_active_device_per_person.sql"),
+    ),
+];
+
+/// A migration's SQL in the dialect of `backend`.
+fn dialect(sql: &str, backend: Backend) -> String {
+    let (bytes, auto_id) = match backend {
+        Backend::Sqlite => ("BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+        Backend::Postgres => ("BYTEA", "BIGSERIAL PRIMARY KEY"),
+    };
+    sql.replace("BYTES", bytes).replace("AUTO_ID", auto_id)
+}
+
+/// The migrations for one dialect, embedded in the binary.
+#[derive(Debug)]
+struct Migrations(Backend);
+
+impl sqlx::migrate::MigrationSource<'static> for Migrations {
+    fn resolve(
+        self,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>,
+                > + Send,
+        >,
+    > {
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|&(version, description, sql)| {
+                sqlx::migrate::Migration::new(
+                    version,
+                    description.into(),
+                    sqlx::migrate::MigrationType::Simple,
+                    dialect(sql, self.0).into(),
+                    false,
+                )
+            })
+            .collect();
+        Box::pin(std::future::ready(Ok(migrations)))
+    }
+}
 
 const DEVICE_COLUMNS: &str = "serial, kind, algorithm, digits, period, secret, next_counter, \
     drift, failures, blocked_until, blocks, resync, last_used, user_id, state, version, \
@@ -180,6 +196,7 @@ pub struct Store {
     backend: Backend,
     writes: mpsc::Sender<Pending>,
     commits: Arc<CommitStats>,
+    stop_writer: Arc<tokio::sync::Notify>,
 }
 
 /// What the group commit has done: transactions and the writes they carried.
@@ -187,6 +204,20 @@ pub struct Store {
 pub struct CommitStats {
     pub transactions: AtomicU64,
     pub writes: AtomicU64,
+}
+
+/// Serials looked up per query by [`Store::existing_serials`].
+const SERIALS_PER_QUERY: usize = 500;
+/// Devices per INSERT statement of an import (8 parameters each, well under SQLite's
+/// and PostgreSQL's limits).
+const DEVICES_PER_INSERT: usize = 250;
+
+/// `$first, $first+1, …` (`count` of them).
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn to_i64(value: u64) -> i64 {
@@ -221,12 +252,14 @@ impl Store {
         migrate(&pool, backend).await?;
         let (writes, queue) = mpsc::channel(4 * group_commit::MAX_BATCH);
         let commits = Arc::new(CommitStats::default());
-        group_commit::spawn(&url, backend, queue, commits.clone()).await?;
+        let stop_writer = Arc::new(tokio::sync::Notify::new());
+        group_commit::spawn(&url, backend, queue, commits.clone(), stop_writer.clone()).await?;
         Ok(Store {
             pool,
             backend,
             writes,
             commits,
+            stop_writer,
         })
     }
 
@@ -239,46 +272,61 @@ impl Store {
         self.backend
     }
 
-    /// The serials among `serials` that already exist.
+    /// The serials among `serials` that already exist, in the order given. One query
+    /// per 500 serials.
     pub async fn existing_serials(&self, serials: &[String]) -> Result<Vec<String>, StoreError> {
-        let mut found = Vec::new();
-        for serial in serials {
-            let row = sqlx::query("SELECT serial FROM devices WHERE serial = $1")
-                .bind(serial.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-            if row.is_some() {
-                found.push(serial.clone());
+        let mut found = std::collections::HashSet::new();
+        for chunk in serials.chunks(SERIALS_PER_QUERY) {
+            let sql = format!(
+                "SELECT serial FROM devices WHERE serial IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for serial in chunk {
+                query = query.bind(serial.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                found.insert(row.try_get::<String, _>(0)?);
             }
         }
-        Ok(found)
+        Ok(serials
+            .iter()
+            .filter(|serial| found.contains(*serial))
+            .cloned()
+            .collect())
     }
 
     /// Inserts all devices in one transaction, with one audit line; returns false (and
-    /// stores nothing) when any serial already exists.
+    /// stores nothing) when any serial already exists. One statement per 250 devices.
     pub async fn insert_devices(
         &self,
         devices: &[NewDevice],
         audit: &AuditEntry,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        for device in devices {
-            let inserted = sqlx::query(
+        for chunk in devices.chunks(DEVICES_PER_INSERT) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|k| format!("({})", placeholders(1 + 8 * k, 8)))
+                .collect();
+            let sql = format!(
                 "INSERT INTO devices (serial, kind, algorithm, digits, period, secret, \
-                 next_counter, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 ON CONFLICT (serial) DO NOTHING",
-            )
-            .bind(device.serial.as_str())
-            .bind(device.kind)
-            .bind(device.algorithm.name())
-            .bind(i64::from(device.digits))
-            .bind(to_i64(device.period))
-            .bind(device.sealed_secret.clone())
-            .bind(to_i64(device.counter))
-            .bind(audit.at_ms)
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 0 {
+                 next_counter, imported_at) VALUES {} ON CONFLICT (serial) DO NOTHING",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for device in chunk {
+                query = query
+                    .bind(device.serial.as_str())
+                    .bind(device.kind)
+                    .bind(device.algorithm.name())
+                    .bind(i64::from(device.digits))
+                    .bind(to_i64(device.period))
+                    .bind(device.sealed_secret.clone())
+                    .bind(to_i64(device.counter))
+                    .bind(audit.at_ms);
+            }
+            let inserted = query.execute(&mut *tx).await?;
+            if inserted.rows_affected() != chunk.len() as u64 {
                 tx.rollback().await?;
                 return Ok(false);
             }
@@ -346,6 +394,16 @@ impl Store {
         audit: &AuditEntry,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
+        // The other device first: the index `devices_one_active_per_user` allows one
+        // active row per person at any moment, inside the transaction too.
+        sqlx::query(
+            "UPDATE devices SET state = 'deactivated', version = version + 1 \
+             WHERE user_id = $1 AND state = 'active' AND serial <> $2",
+        )
+        .bind(user)
+        .bind(serial)
+        .execute(&mut *tx)
+        .await?;
         let updated = bind_counters(
             sqlx::query(
                 "UPDATE devices SET next_counter = $1, drift = $2, failures = $3, \
@@ -360,19 +418,18 @@ impl Store {
         .bind(serial)
         .bind(version)
         .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
+        .await;
+        let updated = match updated {
+            Ok(updated) => updated.rows_affected(),
+            // A concurrent activation of another device for this person committed after
+            // the deactivation above looked: start over, so that it is deactivated.
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => 0,
+            Err(error) => return Err(error.into()),
+        };
+        if updated == 0 {
             tx.rollback().await?;
             return Ok(false);
         }
-        sqlx::query(
-            "UPDATE devices SET state = 'deactivated', version = version + 1 \
-             WHERE user_id = $1 AND state = 'active' AND serial <> $2",
-        )
-        .bind(user)
-        .bind(serial)
-        .execute(&mut *tx)
-        .await?;
         sqlx::query("DELETE FROM activation_codes WHERE serial = $1")
             .bind(serial)
             .execute(&mut *tx)
@@ -466,6 +523,46 @@ impl Store {
         finish(tx, updated.rows_affected() > 0, audit).await
     }
 
+    /// Devices whose serial is not in canonical form (stored before serials were made
+    /// canonical), with their sealed secrets.
+    pub async fn non_canonical_serials(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT serial, secret FROM devices \
+             WHERE serial <> UPPER(REPLACE(REPLACE(serial, '-', ''), ' ', ''))",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("serial")?, row.try_get("secret")?)))
+            .collect()
+    }
+
+    /// Renames device `old` to `new` with its secret re-sealed for the new name, and its
+    /// activation code with it, in one transaction.
+    pub async fn rename_device(
+        &self,
+        old: &str,
+        new: &str,
+        sealed: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE devices SET serial = $1, secret = $2, version = version + 1 WHERE serial = $3",
+        )
+        .bind(new)
+        .bind(sealed)
+        .bind(old)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE activation_codes SET serial = $1 WHERE serial = $2")
+            .bind(new)
+            .bind(old)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Records an action that changed nothing else (a refused request, a lookup), in the
     /// next group commit.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
@@ -493,28 +590,30 @@ impl Store {
             .collect()
     }
 
-    /// Checks that the database answers.
+    /// Checks that the group commit's writer is running and that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
+        if self.writes.is_closed() {
+            return Err(StoreError::WriterGone);
+        }
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    /// Stops the group commit's writer (of every clone of this store) and waits until it
+    /// has gone: queued and later validations then fail, and [`Store::ping`] fails. For
+    /// an orderly shutdown, and for testing that a lost writer is noticed.
+    pub async fn stop_writer(&self) {
+        self.stop_writer.notify_one();
+        self.writes.closed().await;
+    }
 }
 
+/// Brings the schema up to date (see [`MIGRATIONS`]).
 async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
-    let (bytes, auto_id) = match backend {
-        Backend::Sqlite => ("BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"),
-        Backend::Postgres => ("BYTEA", "BIGSERIAL PRIMARY KEY"),
-    };
-    let schema = SCHEMA.replace("BYTES", bytes).replace("AUTO_ID", auto_id);
-    let mut tx = pool.begin().await?;
-    if backend == Backend::Postgres {
-        // Replicas starting together create the schema one at a time.
-        sqlx::query("SELECT pg_advisory_xact_lock(7467533)")
-            .execute(&mut *tx)
-            .await?;
-    }
-    sqlx::raw_sql(&schema).execute(&mut *tx).await?;
-    tx.commit().await?;
+    sqlx::migrate::Migrator::new(Migrations(backend))
+        .await?
+        .run(pool)
+        .await?;
     Ok(())
 }
 
@@ -525,7 +624,7 @@ pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; \
     PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA wal_autocheckpoint = 0;";
 
 /// A pool of at most `connections` to `url`; SQLite connections set up with
-/// [`SQLITE_PRAGMAS`].
+/// [`SQLITE_PRAGMAS`], PostgreSQL ones with `synchronous_commit = on`.
 async fn connect(url: &str, backend: Backend, connections: u32) -> Result<AnyPool, StoreError> {
     let failed = |source| StoreError::Url {
         url: url.to_owned(),
@@ -536,8 +635,15 @@ async fn connect(url: &str, backend: Backend, connections: u32) -> Result<AnyPoo
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(move |conn, _| {
             Box::pin(async move {
-                if backend == Backend::Sqlite {
-                    sqlx::Executor::execute(&mut *conn, SQLITE_PRAGMAS).await?;
+                match backend {
+                    Backend::Sqlite => {
+                        sqlx::Executor::execute(&mut *conn, SQLITE_PRAGMAS).await?;
+                    }
+                    // Activations, imports and unlocks commit here: durable whatever the
+                    // server's or the URL's default (the group commit's writer too).
+                    Backend::Postgres => {
+                        sqlx::Executor::execute(&mut *conn, "SET synchronous_commit = on").await?;
+                    }
                 }
                 Ok(())
             })
@@ -675,5 +781,37 @@ mod tests {
         }
         // synchronous = FULL reads back as 2.
         assert_eq!(settings, ["wal", "2", "30000", "0"]);
+    }
+
+    #[test]
+    fn every_migration_is_written_out_for_both_dialects() {
+        for (version, _, sql) in MIGRATIONS {
+            for backend in [Backend::Sqlite, Backend::Postgres] {
+                let sql = dialect(sql, backend);
+                assert!(
+                    !sql.contains("BYTES") && !sql.contains("AUTO_ID"),
+                    "migration {version} for {backend:?}"
+                );
+            }
+        }
+        assert!(dialect(MIGRATIONS[0].2, Backend::Postgres).contains("BYTEA"));
+    }
+
+    /// Needs `KODE_TEST_POSTGRES_URL` (scripts/test sets it).
+    #[tokio::test]
+    async fn postgres_connections_commit_synchronously_whatever_the_url_says() {
+        sqlx::any::install_default_drivers();
+        let url = std::env::var("KODE_TEST_POSTGRES_URL")
+            .expect("KODE_TEST_POSTGRES_URL is not set (scripts/test sets it)");
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{separator}options=-c%20synchronous_commit%3Doff");
+        let pool = connect(&url, Backend::Postgres, 1).await.unwrap();
+        let setting: String = sqlx::query("SHOW synchronous_commit")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(setting, "on");
     }
 }

@@ -1,11 +1,11 @@
 //! End-to-end: the real `service` binary imports files, issues an activation code, serves
 //! HTTP on a loopback port, and answers as the API suite expects.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -59,12 +59,17 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>, admin: bool) 
     )
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The port a server started with `--listen 127.0.0.1:0` says it bound (its first line
+/// of output, `listening on http://127.0.0.1:PORT`).
+fn bound_port(server: &mut Child) -> u16 {
+    let mut line = String::new();
+    BufReader::new(server.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line.trim()
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse().ok())
+        .unwrap_or_else(|| panic!("the server's first line is not its address: {line:?}"))
 }
 
 fn totp_now(offset: i64) -> String {
@@ -159,27 +164,21 @@ fn import_activate_and_validate_through_the_binary() {
     let issued: Value = serde_json::from_slice(&out.stdout).unwrap();
     let activation_code = issued["activation_code"].as_str().unwrap().to_owned();
 
-    let port = free_port();
-    let server = Server(
+    let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_service"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["serve", "--listen", "127.0.0.1:0"])
             .arg("--db")
             .arg(format!("sqlite://{}", dir.path().join("kode.db").display()))
             .arg("--key-file")
             .arg(dir.path().join("secret.key"))
             .env("KODE_ADMIN_TOKEN", TOKEN)
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // Listening before it says so: no retry, no wait.
+    let port = bound_port(&mut server.0);
     assert_eq!(
         http(port, "GET", "/healthz", None, false),
         (200, json!({"status": "ok"}))

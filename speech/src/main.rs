@@ -49,12 +49,12 @@ struct What {
     #[arg(long = "arg", value_name = "NAME=VALUE")]
     args: Vec<String>,
     /// A one-time code (6 to 10 digits), read digit by digit.
-    #[arg(long, value_parser = otp::Code::from_digits)]
-    code: Option<otp::Code>,
+    #[arg(long)]
+    code: Option<String>,
     /// A serial number (letters and digits; spaces and hyphens ignored), read slowly in
     /// groups, letters by name.
     #[arg(long)]
-    serial: Option<otp::Serial>,
+    serial: Option<String>,
     /// Free text, said last.
     #[arg(long)]
     text: Option<String>,
@@ -95,8 +95,19 @@ struct Say {
     device: Option<String>,
 }
 
-fn main() -> Result<()> {
-    let cli = Cli::parse();
+/// Errors are one line (with their causes, never a backtrace, whatever `RUST_BACKTRACE`
+/// says) and exit 2.
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("speech: {error:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Words(what) => {
             let script = render(&what)?;
@@ -126,11 +137,14 @@ fn render(what: &What) -> Result<Script> {
             args: args.clone(),
         });
     }
-    if let Some(code) = what.code {
+    // Checked here (not by clap) so that a mistake is one line naming the option.
+    if let Some(code) = &what.code {
+        let code = otp::Code::from_digits(code).with_context(|| format!("--code {code:?}"))?;
         utterance = utterance.then_code(code);
     }
     if let Some(serial) = &what.serial {
-        utterance = utterance.then_serial(serial);
+        let serial = otp::Serial::parse(serial).with_context(|| format!("--serial {serial:?}"))?;
+        utterance = utterance.then_serial(&serial);
     }
     if let Some(text) = &what.text {
         utterance = utterance.then_text(text);

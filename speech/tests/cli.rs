@@ -63,9 +63,7 @@ fn bad_input_is_named_and_fails() {
     let out = speech(&["words", "--code", "48a079"]);
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains(
-            "invalid value '48a079' for '--code <CODE>': code has a non-digit at position 3"
-        ),
+        stderr(&out).contains("--code \"48a079\": code has a non-digit at position 3"),
         "{}",
         stderr(&out)
     );

@@ -1,32 +1,31 @@
 //! Golden token sequences: codes and serials in both languages and groupings, and every
 //! catalogue prompt (one golden file per catalogue file). After an intended change, run
 //! `UPDATE_GOLDEN=1 cargo test -p speech --test golden` and review the diff. A catalogue
-//! file without a golden file yet (a room just added) is only checked to render; create
-//! and commit its golden file the same way to pin its prompts.
+//! file without a golden file (a room just added) fails until its golden file is created
+//! the same way and committed.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use speech::{Catalogue, Grouping, Lang, Rate, Settings, Utterance};
 
-fn golden(name: &str, actual: &str, optional: bool) {
+/// Compares `actual` with the golden file `name`; `UPDATE_GOLDEN=1` writes it instead.
+/// A missing golden file fails like a different one.
+fn golden(name: &str, actual: &str) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
         .join(name);
-    if optional && !path.exists() && std::env::var_os("UPDATE_GOLDEN").is_none() {
-        eprintln!(
-            "note: no golden file {} yet (UPDATE_GOLDEN=1 creates it)",
-            path.display()
-        );
+    check_golden(&path, actual, std::env::var_os("UPDATE_GOLDEN").is_some());
+}
+
+fn check_golden(path: &std::path::Path, actual: &str, update: bool) {
+    if update {
+        std::fs::write(path, actual).unwrap();
         return;
     }
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|error| {
         panic!(
-            "no golden file {} (create it with UPDATE_GOLDEN=1)",
+            "no golden file {} ({error}); create it with UPDATE_GOLDEN=1 cargo test -p speech --test golden, and review it",
             path.display()
         )
     });
@@ -35,6 +34,13 @@ fn golden(name: &str, actual: &str, optional: bool) {
         "{} differs from the rendered tokens (if intended: UPDATE_GOLDEN=1 cargo test -p speech --test golden)\n--- expected\n{expected}\n--- actual\n{actual}",
         path.display()
     );
+}
+
+#[test]
+#[should_panic(expected = "no golden file")]
+fn a_missing_golden_file_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    check_golden(&dir.path().join("prompts-new-room.txt"), "== da x\n", false);
 }
 
 #[test]
@@ -81,7 +87,7 @@ fn codes_and_serials() {
             out.push_str(&script.debug_listing());
         }
     }
-    golden("codes-and-serials.txt", &out, false);
+    golden("codes-and-serials.txt", &out);
 }
 
 #[test]
@@ -111,11 +117,9 @@ fn every_prompt_in_both_languages() {
             !listing.contains(": \n"),
             "{file}: a prompt renders empty:\n{listing}"
         );
-        let own = file == "speech.ftl";
         golden(
             &format!("prompts-{}.txt", file.trim_end_matches(".ftl")),
             &listing,
-            !own,
         );
     }
 }

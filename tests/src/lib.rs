@@ -3,7 +3,7 @@
 //! under tmux.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -11,16 +11,36 @@ use std::time::{Duration, Instant};
 static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
 /// The path of binary `name` from package `package`, built first (once per test process)
-/// so that a test never runs a stale binary.
+/// in the profile and target directory of the running test, so that a test never runs a
+/// stale binary, nor one of another profile (`cargo test --release` tests release
+/// binaries).
 pub fn binary(package: &str, name: &str) -> PathBuf {
+    // Test executables live in <target>/<profile dir>/deps; binaries one level up.
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
     let mut built = BUILT
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let built = built.get_or_insert_with(HashSet::new);
     if built.insert(name.to_owned()) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let (target_dir, profile) = build_location(dir);
         let output = Command::new(cargo)
-            .args(["build", "--quiet", "-p", package, "--bin", name])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                package,
+                "--bin",
+                name,
+                "--profile",
+                &profile,
+            ])
+            .arg("--target-dir")
+            .arg(target_dir)
             .output()
             .unwrap_or_else(|e| panic!("cannot run cargo to build {name}: {e}"));
         assert!(
@@ -29,15 +49,21 @@ pub fn binary(package: &str, name: &str) -> PathBuf {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    // Test executables live in target/<profile>/deps; binaries one level up.
-    let exe = std::env::current_exe().expect("the test executable's path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
     let path = dir.join(name);
     assert!(path.exists(), "{} was not built", path.display());
     path
+}
+
+/// The target directory and the cargo profile whose binaries go to `profile_dir`
+/// (`target/debug` is the `dev` and `test` profiles' directory, `target/release` the
+/// `release` and `bench` profiles'; a custom profile has its own name).
+fn build_location(profile_dir: &Path) -> (&Path, String) {
+    let target_dir = profile_dir.parent().unwrap_or(Path::new("target"));
+    let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
+        Some("debug") | None => "dev".to_owned(),
+        Some(other) => other.to_owned(),
+    };
+    (target_dir, profile)
 }
 
 /// Runs a command and returns its output; panics with the command line if it cannot start.
@@ -155,5 +181,26 @@ impl Drop for Tmux {
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &self.name])
             .output();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binaries_are_built_in_the_test_s_own_profile_and_target() {
+        assert_eq!(
+            build_location(Path::new("/w/target/debug")),
+            (Path::new("/w/target"), "dev".to_owned())
+        );
+        assert_eq!(
+            build_location(Path::new("/w/target/release")),
+            (Path::new("/w/target"), "release".to_owned())
+        );
+        assert_eq!(
+            build_location(Path::new("/elsewhere/ci")),
+            (Path::new("/elsewhere"), "ci".to_owned())
+        );
     }
 }

@@ -396,7 +396,8 @@ fn a_failed_expectation_names_its_line() {
 #[test]
 fn a_bad_script_line_stops_the_run_with_its_number() {
     let output = run_script("press red\npress x\n", START, &["--secret-uri", TOTP_URI]);
-    assert_eq!(output.status.code(), Some(1));
+    // A mistake in the script is the user's (2); a failed expectation is a result (1).
+    assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
     assert!(
         message.contains("line 2: expected a key (0-9 or red), found \"x\""),

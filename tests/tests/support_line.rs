@@ -3,12 +3,10 @@
 //! console shows the block from the running service (full screen under tmux, and in plain
 //! text for screen readers, where the agent lifts it), and the citizen logs in.
 
-use std::io::Write;
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::thread::sleep;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use otp::{Secret, Totp};
 use tests::{binary, run, stderr, stdout, Tmux};
@@ -88,27 +86,26 @@ fn a_blocked_device_is_seen_and_lifted_by_support_then_the_citizen_logs_in() {
         .args(&store));
     assert!(output.status.success(), "import: {}", stderr(&output));
 
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
-    let _server = Server(
+    let mut server = Server(
         Command::new(&service)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["serve", "--listen", "127.0.0.1:0"])
             .args(&store)
             .env("KODE_ADMIN_TOKEN", TOKEN)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("starting the service"),
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while ureq::get(&format!("{url}/healthz")).call().is_err() {
-        assert!(Instant::now() < deadline, "the service did not come up");
-        sleep(Duration::from_millis(100));
-    }
+    // It prints the address it bound (port 0: the system's choice), listening already.
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("the service's first line is not its address: {line:?}"))
+        .to_owned();
 
     // Support issues an activation code; the citizen activates with a code from the device.
     let issued: serde_json::Value = ureq::post(&format!("{url}/v1/activation-codes"))

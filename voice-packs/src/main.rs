@@ -50,8 +50,20 @@ enum Command {
     },
 }
 
-fn main() -> Result<ExitCode> {
-    match Cli::parse().command {
+/// Exits 0 when done, 1 when a pack is broken (every fault listed), 2 on an error (one
+/// line with its causes, never a backtrace, whatever `RUST_BACKTRACE` says).
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("voice-pack: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
         Command::Build { from, lang, out } => {
             if from != "espeak" {
                 bail!("--from {from:?}: only `espeak` can build a pack (use `record` for a human voice)");
@@ -104,6 +116,10 @@ fn report(result: Result<VoicePack, PackError>) -> ExitCode {
                 pack.manifest.speaker
             );
             ExitCode::SUCCESS
+        }
+        Err(error @ PackError::NoManifest { .. }) => {
+            eprintln!("voice-pack: {error}");
+            ExitCode::from(2)
         }
         Err(error) => {
             eprintln!("{error}");

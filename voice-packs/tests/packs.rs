@@ -222,7 +222,7 @@ fn validate_binary_reports_and_exits_non_zero() {
         .args(["validate", "/nonexistent/pack"])
         .output()
         .unwrap();
-    assert_eq!(none.status.code(), Some(1));
+    assert_eq!(none.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&none.stderr).contains("cannot read pack.toml"));
 }
 

@@ -336,9 +336,43 @@ impl Rtc for SystemRtc {
     }
 }
 
+/// A clock set to a given time when made, running at real speed from there.
+#[derive(Debug, Clone, Copy)]
+pub struct StartedRtc {
+    start_ms: u64,
+    started: Instant,
+}
+
+impl StartedRtc {
+    pub fn at_unix(start_secs: u64) -> Self {
+        StartedRtc {
+            start_ms: start_secs.saturating_mul(1000),
+            started: Instant::now(),
+        }
+    }
+}
+
+impl Rtc for StartedRtc {
+    fn unix_ms(&mut self) -> Result<u64, HwError> {
+        let elapsed = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Ok(self.start_ms.saturating_add(elapsed))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_started_clock_starts_where_it_is_told() {
+        let mut rtc = StartedRtc::at_unix(1_800_000_010);
+        let now = rtc.unix_ms().unwrap();
+        assert!(
+            (1_800_000_010_000..1_800_000_020_000).contains(&now),
+            "{now}"
+        );
+        assert!(rtc.unix_ms().unwrap() >= now);
+    }
 
     #[test]
     fn parses_presses_chords_and_commands() {

@@ -1,11 +1,17 @@
 //! espeak-ng in-process through its C library (Debian's libespeak-ng), synthesizing to
-//! memory. The library is global and not reentrant: every call goes through one
-//! process-wide lock. Audio arrives in chunks of about 20 ms as synthesis proceeds.
+//! memory. The library is global and not re-entrant: every call goes through one
+//! process-wide lock, and a call made from inside a synthesis (a chunk handler that
+//! speaks) is refused with [`EspeakError::Reentrant`] instead of deadlocking. Audio
+//! arrives in chunks of about 20 ms as synthesis proceeds; a panic in the chunk handler
+//! is caught at the C boundary and raised again once `espeak_Synth` has returned.
 
+use std::any::Any;
+use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_short, c_uint, c_void, CStr, CString};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, OnceLock};
 
-use crate::Rate;
+use super::{EspeakError, EspeakParams, VoiceInfo};
 
 mod ffi {
     use super::*;
@@ -19,7 +25,8 @@ mod ffi {
     pub const VOLUME: c_int = 2;
     pub const PITCH: c_int = 3;
 
-    /// `espeak_EVENT` from speak_lib.h; only `user_data` is read.
+    /// `espeak_EVENT` from speak_lib.h; only `user_data` is read. espeak-ng hands an
+    /// array of them, so the size must match C's too.
     #[repr(C)]
     pub struct Event {
         pub kind: c_int,
@@ -29,8 +36,20 @@ mod ffi {
         pub audio_position: c_int,
         pub sample: c_int,
         pub user_data: *mut c_void,
-        pub id: usize,
+        pub id: EventId,
     }
+
+    /// The `id` union of `espeak_EVENT`. Its `char[8]` arm makes it 8 bytes on every
+    /// target: on 32-bit ones (the Pi's 32-bit builds) a pointer-sized field would be 4,
+    /// and every event after the first would be read at the wrong place.
+    #[repr(C)]
+    pub union EventId {
+        pub number: c_int,
+        pub name: *const c_char,
+        pub string: [c_char; 8],
+    }
+
+    const _: () = assert!(std::mem::size_of::<EventId>() == 8);
 
     /// `espeak_VOICE` from speak_lib.h.
     #[repr(C)]
@@ -74,30 +93,6 @@ mod ffi {
     }
 }
 
-/// What went wrong in espeak-ng.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EspeakError {
-    #[error("espeak-ng could not start (is the espeak-ng-data package installed?)")]
-    Init,
-    #[error("espeak-ng has no voice {0:?} (see `speech voices`)")]
-    NoVoice(String),
-    #[error("espeak-ng failed to synthesize {text:?} (error {code})")]
-    Synth { text: String, code: i32 },
-    #[error("text for espeak-ng contains a NUL character")]
-    Nul,
-}
-
-/// One espeak-ng voice.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VoiceInfo {
-    /// Name to select it by (e.g. "da", "en", "en-us").
-    pub name: String,
-    /// Its human name (e.g. "Danish").
-    pub description: String,
-    /// The languages it speaks, best first.
-    pub languages: Vec<String>,
-}
-
 struct Engine {
     sample_rate: u32,
     voice: String,
@@ -137,10 +132,36 @@ fn engine() -> Result<&'static Mutex<Engine>, EspeakError> {
         .map_err(Clone::clone)
 }
 
-/// What the callback writes into: the caller's chunk handler and whether it said stop.
+/// What the callback writes into: the caller's chunk handler, whether it said stop, and
+/// what it panicked with (unwinding into C would abort the process).
 struct CallbackTarget<'a> {
     on_chunk: &'a mut dyn FnMut(&[i16]) -> bool,
     stopped: bool,
+    panic: Option<Box<dyn Any + Send>>,
+}
+
+thread_local! {
+    /// Whether this thread is inside espeak-ng (a synthesis or a voice listing).
+    static INSIDE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as inside espeak-ng until dropped; refuses a second entry (from a
+/// chunk handler), which would otherwise wait forever for the lock its caller holds.
+struct Inside;
+
+impl Inside {
+    fn enter() -> Result<Inside, EspeakError> {
+        if INSIDE.with(|inside| inside.replace(true)) {
+            return Err(EspeakError::Reentrant);
+        }
+        Ok(Inside)
+    }
+}
+
+impl Drop for Inside {
+    fn drop(&mut self) {
+        INSIDE.with(|inside| inside.set(false));
+    }
 }
 
 extern "C" fn synth_callback(wav: *mut c_short, count: c_int, events: *mut ffi::Event) -> c_int {
@@ -161,43 +182,21 @@ extern "C" fn synth_callback(wav: *mut c_short, count: c_int, events: *mut ffi::
     if !wav.is_null() && count > 0 {
         // SAFETY: espeak-ng hands `count` valid samples at `wav`.
         let chunk = unsafe { std::slice::from_raw_parts(wav, count as usize) };
-        if !(target.on_chunk)(chunk) {
-            target.stopped = true;
-            return 1;
+        match catch_unwind(AssertUnwindSafe(|| (target.on_chunk)(chunk))) {
+            Ok(true) => {}
+            Ok(false) => {
+                target.stopped = true;
+                return 1;
+            }
+            Err(panic) => {
+                // Stop here; the panic goes on in the caller, outside C.
+                target.panic = Some(panic);
+                target.stopped = true;
+                return 1;
+            }
         }
     }
     0
-}
-
-/// Speaking parameters for espeak-ng.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EspeakParams {
-    /// Words per minute at normal rate (slow and fast scale it); espeak-ng allows 80–450.
-    pub wpm: u32,
-    /// Base pitch, 0–100 (espeak-ng's default is 50).
-    pub pitch: u8,
-    /// Volume, 0–200 (100 is normal).
-    pub volume: u8,
-    /// A voice name to use instead of the listener's language (any `speech voices` name).
-    pub voice: Option<String>,
-}
-
-impl Default for EspeakParams {
-    fn default() -> Self {
-        EspeakParams {
-            wpm: 165,
-            pitch: 50,
-            volume: 100,
-            voice: None,
-        }
-    }
-}
-
-impl EspeakParams {
-    /// Words per minute at a listener's rate.
-    pub fn wpm_at(&self, rate: Rate) -> u32 {
-        ((self.wpm as f32 / rate.stretch()).round() as u32).clamp(80, 450)
-    }
 }
 
 /// A handle on the process-wide espeak-ng engine.
@@ -222,6 +221,8 @@ impl Espeak {
     /// Says `text` with a voice and parameters, handing each chunk of samples to
     /// `on_chunk` as soon as it is made. `on_chunk` returns false to stop at once; the
     /// result is then `Ok(false)`, and `Ok(true)` when the text was said to the end.
+    /// `on_chunk` must not use espeak-ng itself ([`EspeakError::Reentrant`]); if it
+    /// panics, synthesis stops and the panic continues here.
     pub fn synthesize(
         &self,
         voice: &str,
@@ -231,6 +232,7 @@ impl Espeak {
         on_chunk: &mut dyn FnMut(&[i16]) -> bool,
     ) -> Result<bool, EspeakError> {
         let text_c = CString::new(text).map_err(|_| EspeakError::Nul)?;
+        let _inside = Inside::enter()?;
         let mut engine = lock(engine()?);
         if engine.voice != voice {
             let name = CString::new(voice).map_err(|_| EspeakError::Nul)?;
@@ -265,6 +267,7 @@ impl Espeak {
         let mut target = CallbackTarget {
             on_chunk,
             stopped: false,
+            panic: None,
         };
         let bytes = text_c.as_bytes_with_nul();
         // SAFETY: under the lock; text is NUL-terminated UTF-8; `target` lives until
@@ -281,19 +284,26 @@ impl Espeak {
                 std::ptr::from_mut(&mut target).cast(),
             )
         };
+        if code == ffi::EE_OK {
+            // SAFETY: under the lock.
+            unsafe { ffi::espeak_Synchronize() };
+        }
+        drop(engine);
+        if let Some(panic) = target.panic {
+            resume_unwind(panic);
+        }
         if code != ffi::EE_OK {
             return Err(EspeakError::Synth {
                 text: text.to_owned(),
                 code,
             });
         }
-        // SAFETY: under the lock.
-        unsafe { ffi::espeak_Synchronize() };
         Ok(!target.stopped)
     }
 
     /// Every voice espeak-ng has, sorted by name.
     pub fn voices(&self) -> Result<Vec<VoiceInfo>, EspeakError> {
+        let _inside = Inside::enter()?;
         let _engine = lock(engine()?);
         let mut voices = Vec::new();
         // SAFETY: under the lock; a null spec lists all voices; the list is terminated by
@@ -433,10 +443,109 @@ mod tests {
         assert!(voices.iter().any(|v| v.languages.iter().any(|l| l == "en")));
     }
 
+    /// A panic in the chunk handler reaches the caller as a panic (it used to unwind
+    /// into C, which aborts the process), and the engine works afterwards.
     #[test]
-    fn slower_rate_means_fewer_words_per_minute() {
-        let params = EspeakParams::default();
-        assert!(params.wpm_at(Rate::Slow) < params.wpm_at(Rate::Normal));
-        assert!(params.wpm_at(Rate::Fast) > params.wpm_at(Rate::Normal));
+    fn a_panic_in_the_chunk_handler_is_raised_after_synthesis() {
+        let espeak = Espeak::new().unwrap();
+        let caught = std::panic::catch_unwind(|| {
+            espeak.synthesize(
+                "da",
+                165,
+                &EspeakParams::default(),
+                "fire otte to",
+                &mut |_| panic!("the sink broke"),
+            )
+        })
+        .expect_err("the panic was lost");
+        assert_eq!(caught.downcast_ref::<&str>(), Some(&"the sink broke"));
+        assert!(!say("da", "fem").is_empty());
+    }
+
+    /// A chunk handler that speaks gets an error at once (it used to wait forever for
+    /// the lock its own caller held).
+    #[test]
+    fn speaking_from_inside_a_synthesis_is_an_error_not_a_deadlock() {
+        let (done, result) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let espeak = Espeak::new().unwrap();
+            let mut inner = Vec::new();
+            let outer = espeak.synthesize("da", 165, &EspeakParams::default(), "fire", &mut |_| {
+                let params = EspeakParams::default();
+                inner.push(
+                    espeak
+                        .synthesize("da", 165, &params, "to", &mut |_| true)
+                        .err(),
+                );
+                inner.push(espeak.voices().err());
+                false
+            });
+            let _ = done.send((outer, inner));
+        });
+        let (outer, inner) = result
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a re-entrant call deadlocked");
+        assert_eq!(outer, Ok(false));
+        assert_eq!(
+            inner,
+            [Some(EspeakError::Reentrant), Some(EspeakError::Reentrant)]
+        );
+        assert!(!say("da", "seks").is_empty());
+    }
+
+    /// `Event` and `Voice` have the C layout of speak_lib.h, as the C compiler sees it
+    /// (needs a C compiler and libespeak-ng-dev, which scripts/install-deps installs).
+    #[test]
+    fn structs_match_the_c_layout() {
+        use std::mem::{offset_of, size_of};
+        let checks = [
+            ("sizeof(espeak_EVENT)", size_of::<ffi::Event>()),
+            (
+                "offsetof(espeak_EVENT, unique_identifier)",
+                offset_of!(ffi::Event, unique_identifier),
+            ),
+            (
+                "offsetof(espeak_EVENT, sample)",
+                offset_of!(ffi::Event, sample),
+            ),
+            (
+                "offsetof(espeak_EVENT, user_data)",
+                offset_of!(ffi::Event, user_data),
+            ),
+            ("offsetof(espeak_EVENT, id)", offset_of!(ffi::Event, id)),
+            ("sizeof(((espeak_EVENT *)0)->id)", size_of::<ffi::EventId>()),
+            ("sizeof(espeak_VOICE)", size_of::<ffi::Voice>()),
+            (
+                "offsetof(espeak_VOICE, gender)",
+                offset_of!(ffi::Voice, gender),
+            ),
+            (
+                "offsetof(espeak_VOICE, score)",
+                offset_of!(ffi::Voice, score),
+            ),
+            (
+                "offsetof(espeak_VOICE, spare)",
+                offset_of!(ffi::Voice, spare),
+            ),
+        ];
+        let mut source = String::from("#include <stddef.h>\n#include <espeak-ng/speak_lib.h>\n");
+        for (expression, rust) in checks {
+            source.push_str(&format!(
+                "_Static_assert({expression} == {rust}, \"{expression} is not {rust} as in Rust\");\n"
+            ));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("layout.c");
+        std::fs::write(&file, &source).unwrap();
+        let output = std::process::Command::new("cc")
+            .arg("-fsyntax-only")
+            .arg(&file)
+            .output()
+            .expect("a C compiler (cc)");
+        assert!(
+            output.status.success(),
+            "{}\n{source}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 }
