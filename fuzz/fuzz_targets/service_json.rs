@@ -50,10 +50,10 @@ fn world() -> &'static World {
                 )
                 .await
                 .unwrap();
-            service::app(service::AppState {
+            service::app(service::AppState::new(
                 service,
-                admin: service::AdminToken::new(Some(TOKEN)),
-            })
+                service::AdminToken::new(Some(TOKEN)),
+            ))
         });
         World { runtime, router }
     })
