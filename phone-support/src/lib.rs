@@ -9,3 +9,4 @@ pub mod flow;
 pub mod ivr;
 pub mod line;
 pub mod rules;
+pub mod telephony;
