@@ -1,5 +1,5 @@
 //! One answered call: the voice menu's effects carried out on an RTP stream. Prompts go
-//! out as 20 ms G.711 packets on a fixed slot grid; keys come in as RFC 4733 events or
+//! out as 20 ms G.711 packets on a fixed slot grid (sent by the [`Pump`]); keys come in as RFC 4733 events or
 //! in-band tones, joined so a press counts once; a key cuts the prompt (barge-in). Every
 //! call ends: the caller hangs up, the menu says goodbye, or a limit is reached.
 
@@ -11,16 +11,17 @@ use std::time::Duration;
 
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
 use tokio::net::UdpSocket;
-use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio::time::Instant;
 
 use crate::dtmf::Detector;
 use crate::ivr::{Effect, Input, Ivr, Key, NO_INPUT_TIMEOUT};
 use crate::telephony::events::{EventDecoder, KeyJoiner, Source};
 use crate::telephony::g711::Law;
-use crate::telephony::rtp::{self, Packet, SAMPLES_PER_PACKET};
+use crate::telephony::rtp::{self, Packet};
 use crate::telephony::sdp::Negotiated;
 
 use super::prompts::Prompts;
+use super::pump::{Pump, Stream};
 use super::stats::Stats;
 use super::Limits;
 
@@ -56,19 +57,17 @@ impl CallLog {
     }
 }
 
-/// The RTP side of a call.
+/// The RTP side of a call: packets out through the [`Pump`]'s stream, packets in here.
 pub struct Media {
     socket: UdpSocket,
+    stream: Arc<Stream>,
+    pump: Pump,
     remote: SocketAddr,
     latched: bool,
     law: Law,
     audio_pt: u8,
     event_pt: Option<u8>,
-    sender: rtp::Sender,
-    ticker: Interval,
-    out: Vec<u8>,
     buf: Vec<u8>,
-    silence: Vec<u8>,
     decoder: EventDecoder,
     detector: Detector,
     joiner: KeyJoiner,
@@ -78,46 +77,51 @@ pub struct Media {
     inactivity: Duration,
     states: DialogStateReceiver,
     stats: Arc<Stats>,
-    answered_at: Instant,
-    first_prompt_sent: bool,
     strangers_logged: bool,
     call_id: String,
 }
 
+impl Drop for Media {
+    fn drop(&mut self) {
+        self.pump.remove(&self.stream);
+    }
+}
+
 impl Media {
+    /// Media on `socket` (bound, non-blocking), sending through `pump`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        socket: UdpSocket,
+        socket: std::net::UdpSocket,
+        pump: &Pump,
         negotiated: &Negotiated,
         states: DialogStateReceiver,
         limits: &Limits,
         stats: Arc<Stats>,
-        answered_at: Instant,
+        answered_at: std::time::Instant,
         seed: u64,
         call_id: String,
-    ) -> Media {
+    ) -> std::io::Result<Media> {
         let now = Instant::now();
-        let mut ticker = tokio::time::interval_at(now, rtp::PACKET_INTERVAL);
-        // Late packets are sent at once to catch up with the grid (the timestamp already
-        // says when they belong), never skipped.
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
-        Media {
-            socket,
-            remote: SocketAddr::new(negotiated.remote.0, negotiated.remote.1),
+        let remote = SocketAddr::new(negotiated.remote.0, negotiated.remote.1);
+        let sender = rtp::Sender::new(
+            negotiated.payload_type,
+            (seed >> 32) as u32 ^ seed as u32,
+            (seed >> 16) as u16,
+            seed as u32,
+        );
+        let sending = socket.try_clone()?;
+        socket.set_nonblocking(true)?;
+        let stream = pump.add(sending, negotiated.law, sender, remote, answered_at);
+        Ok(Media {
+            socket: UdpSocket::from_std(socket)?,
+            stream,
+            pump: pump.clone(),
+            remote,
             latched: false,
             law: negotiated.law,
             audio_pt: negotiated.payload_type,
             event_pt: negotiated.event_payload_type,
-            sender: rtp::Sender::new(
-                negotiated.payload_type,
-                (seed >> 32) as u32 ^ seed as u32,
-                (seed >> 16) as u16,
-                seed as u32,
-            ),
-            ticker,
-            out: Vec::with_capacity(200),
             buf: vec![0; 2048],
-            silence: vec![negotiated.law.silence(); SAMPLES_PER_PACKET as usize],
             decoder: EventDecoder::new(),
             detector: Detector::new(8000),
             joiner: KeyJoiner::new(),
@@ -127,67 +131,41 @@ impl Media {
             inactivity: limits.inactivity,
             states,
             stats,
-            answered_at,
-            first_prompt_sent: false,
             strangers_logged: false,
             call_id,
-        }
+        })
     }
 
-    /// Sends `audio` (may be empty) paced in real time, then silence until `then_wait`
-    /// has passed (`None`: until the call ends). Returns the first key heard, which cuts
-    /// the audio short.
+    /// Says `audio` (may be empty) in real time, then waits `then_wait` (`None`: until
+    /// the call ends). Returns the first key heard, which cuts the audio short.
     pub async fn play(
         &mut self,
-        audio: &[u8],
+        audio: Arc<[u8]>,
         then_wait: Option<Duration>,
     ) -> Result<Option<Key>, Stop> {
-        if audio.is_empty() && then_wait == Some(Duration::ZERO) {
-            return Ok(None);
-        }
-        let mut position = 0;
+        let generation = self.stream.say(audio);
+        let stream = self.stream.clone();
+        let mut said = false;
         let mut wait_until: Option<Instant> = None;
         loop {
+            let limit = self.deadline.min(self.last_heard + self.inactivity);
             tokio::select! {
                 biased;
                 state = self.states.recv() => self.on_dialog_state(state).await?,
-                slot = self.ticker.tick() => {
-                    self.check_limits(slot)?;
-                    let frame_end = (position + SAMPLES_PER_PACKET as usize).min(audio.len());
-                    let prompt = position < audio.len();
-                    if prompt {
-                        let frame = &audio[position..frame_end];
-                        if frame.len() < SAMPLES_PER_PACKET as usize {
-                            let mut padded = frame.to_vec();
-                            padded.resize(SAMPLES_PER_PACKET as usize, self.law.silence());
-                            self.send(&padded, slot).await?;
-                        } else {
-                            self.send(frame, slot).await?;
-                        }
-                        if !self.first_prompt_sent {
-                            self.first_prompt_sent = true;
-                            self.stats.first_prompt.record(self.answered_at.elapsed());
-                        }
-                        position = frame_end;
-                    } else {
-                        let silence = std::mem::take(&mut self.silence);
-                        let sent = self.send(&silence, slot).await;
-                        self.silence = silence;
-                        sent?;
-                    }
-                    if position >= audio.len() {
-                        if let Some(wait) = then_wait {
-                            let until = *wait_until.get_or_insert(slot + wait);
-                            if slot >= until {
-                                return Ok(None);
-                            }
-                        }
+                _ = stream.said(generation), if !said => {
+                    said = true;
+                    match then_wait {
+                        Some(Duration::ZERO) => return Ok(None),
+                        Some(wait) => wait_until = Some(Instant::now() + wait),
+                        None => {}
                     }
                 }
+                _ = tokio::time::sleep_until(wait_until.unwrap_or(limit)), if wait_until.is_some() => return Ok(None),
                 received = self.socket.recv_from(&mut self.buf) => {
                     match received {
                         Ok((len, from)) => {
                             if let Some(key) = self.on_datagram(len, from) {
+                                self.stream.hush();
                                 return Ok(Some(key));
                             }
                         }
@@ -196,20 +174,8 @@ impl Media {
                         Err(e) => tracing::debug!(call = %self.call_id, "RTP receive: {e}"),
                     }
                 }
+                _ = tokio::time::sleep_until(limit) => self.check_limits(Instant::now())?,
             }
-        }
-    }
-
-    async fn send(&mut self, payload: &[u8], slot: Instant) -> Result<(), Stop> {
-        self.sender.next_into(payload, &mut self.out);
-        let late = Instant::now().saturating_duration_since(slot);
-        self.stats.lateness.record(late);
-        self.stats.packets_sent.fetch_add(1, Ordering::Relaxed);
-        match self.socket.send_to(&self.out, self.remote).await {
-            Ok(_) => Ok(()),
-            // A refused datagram (the peer's port closed for a moment) is not fatal.
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(()),
-            Err(e) => Err(Stop::Failed(format!("sending RTP to {}: {e}", self.remote))),
         }
     }
 
@@ -253,6 +219,7 @@ impl Media {
                 tracing::info!(call = %self.call_id, "RTP comes from {from}, not {}: answering there", self.remote);
                 self.remote = from;
                 self.latched = true;
+                self.stream.redirect(from);
             } else {
                 if !self.strangers_logged {
                     self.strangers_logged = true;
@@ -358,7 +325,7 @@ async fn drive(
                     };
                     log.said(lang, &rendered.text);
                     match media
-                        .play(&rendered.audio(media.law), Some(Duration::ZERO))
+                        .play(rendered.audio(media.law), Some(Duration::ZERO))
                         .await
                     {
                         Ok(key) => pending = key,
@@ -375,7 +342,7 @@ async fn drive(
             // limit ends the call.
             tracing::info!(call = %log.call_id, "queued for an agent");
             loop {
-                match media.play(&[], None).await {
+                match media.play(Arc::from(&[][..]), None).await {
                     Ok(_) => continue,
                     Err(stop) => return stop,
                 }
@@ -386,7 +353,7 @@ async fn drive(
         }
         let key = match pending {
             Some(key) => Some(key),
-            None => match media.play(&[], Some(NO_INPUT_TIMEOUT)).await {
+            None => match media.play(Arc::from(&[][..]), Some(NO_INPUT_TIMEOUT)).await {
                 Ok(key) => key,
                 Err(stop) => return stop,
             },

@@ -7,6 +7,7 @@
 pub mod call;
 pub mod config;
 pub mod prompts;
+pub mod pump;
 pub mod stats;
 
 use std::net::{IpAddr, SocketAddr};
@@ -25,7 +26,6 @@ use rsipstack::sip::{Header, Method, StatusCode};
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::{udp::UdpConnection, TransportLayer};
 use rsipstack::EndpointBuilder;
-use tokio::net::UdpSocket;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +36,7 @@ use crate::telephony::sdp::Offer;
 
 use call::{CallLog, Media, Stop};
 use prompts::Prompts;
+use pump::Pump;
 use stats::Stats;
 
 /// Every call's limits.
@@ -84,6 +85,7 @@ struct Line {
     flows: &'static FlowSet,
     prompts: Prompts,
     stats: Arc<Stats>,
+    pump: Pump,
     dialogs: Arc<DialogLayer>,
     contact: rsipstack::sip::Uri,
     next_port: AtomicU16,
@@ -138,7 +140,9 @@ pub async fn serve(
     let incoming = endpoint.incoming_transactions()?;
     let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
     let stats = Arc::new(Stats::default());
+    let pump = Pump::start(stats.clone()).context("starting the RTP thread")?;
     let line = Arc::new(Line {
+        pump,
         next_port: AtomicU16::new(*settings.rtp_ports.start()),
         settings,
         flows,
@@ -230,11 +234,11 @@ async fn accept_requests(
 }
 
 /// Finds a free RTP port in the range (or lets the system pick one).
-async fn bind_rtp(line: &Line) -> std::io::Result<UdpSocket> {
+fn bind_rtp(line: &Line) -> std::io::Result<std::net::UdpSocket> {
     let ip = line.settings.listen.ip();
     let range = line.settings.rtp_ports.clone();
     if *range.start() == 0 {
-        return UdpSocket::bind(SocketAddr::new(ip, 0)).await;
+        return std::net::UdpSocket::bind(SocketAddr::new(ip, 0));
     }
     let size = u32::from(range.end() - range.start()) + 1;
     // Even ports only: RTCP conventionally takes the odd one above.
@@ -244,7 +248,7 @@ async fn bind_rtp(line: &Line) -> std::io::Result<UdpSocket> {
             .fetch_add(2, Ordering::Relaxed)
             .wrapping_sub(*range.start());
         let port = range.start() + (offset % size as u16) / 2 * 2;
-        if let Ok(socket) = UdpSocket::bind(SocketAddr::new(ip, port)).await {
+        if let Ok(socket) = std::net::UdpSocket::bind(SocketAddr::new(ip, port)) {
             return Ok(socket);
         }
     }
@@ -300,7 +304,7 @@ async fn new_call(line: Arc<Line>, mut tx: Transaction) {
         let _ = tx.reply(StatusCode::BusyHere).await;
         return;
     }
-    let socket = match bind_rtp(&line).await {
+    let socket = match bind_rtp(&line) {
         Ok(socket) => socket,
         Err(e) => {
             tracing::error!(call = %call_id, "no RTP port: {e}: 503");
@@ -366,7 +370,7 @@ async fn answer_and_run(
     states: &mut rsipstack::dialog::dialog::DialogStateReceiver,
     offer: &Offer,
     negotiated: &crate::telephony::sdp::Negotiated,
-    socket: UdpSocket,
+    socket: std::net::UdpSocket,
     rtp_port: u16,
     call_id: &str,
     number: u64,
@@ -395,6 +399,7 @@ async fn answer_and_run(
         return Stop::Failed(format!("sending 200 OK: {e}"));
     }
     let answered_at = Instant::now();
+    let answered_clock = std::time::Instant::now();
     // Wait for the ACK (the transaction retransmits the 200 meanwhile).
     let ack_deadline = answered_at + Duration::from_secs(32);
     loop {
@@ -429,16 +434,20 @@ async fn answer_and_run(
         transcript,
     };
     let states = std::mem::replace(states, line.dialogs.new_dialog_state_channel().1);
-    let mut media = Media::new(
+    let mut media = match Media::new(
         socket,
+        &line.pump,
         negotiated,
         states,
         &line.settings.limits,
         line.stats.clone(),
-        answered_at,
+        answered_clock,
         seed,
         call_id.to_owned(),
-    );
+    ) {
+        Ok(media) => media,
+        Err(e) => return Stop::Failed(format!("setting up RTP: {e}")),
+    };
     let mut ivr = Ivr::new(line.flows);
     let fixed = line.settings.fixed_time;
     let outcome = call::run_menu(&mut ivr, &mut media, &line.prompts, &mut log, || {

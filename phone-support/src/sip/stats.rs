@@ -63,6 +63,8 @@ impl Histogram {
 pub struct Stats {
     /// Send time minus the packet's 20 ms slot, in 50 µs steps up to 100 ms.
     pub lateness: Histogram,
+    /// How late the sending thread woke for its millisecond, same buckets.
+    pub wake: Histogram,
     /// 200 OK to first prompt packet, in 1 ms steps up to 10 s.
     pub first_prompt: Histogram,
     pub calls_active: AtomicU64,
@@ -72,12 +74,14 @@ pub struct Stats {
     pub keys_event: AtomicU64,
     pub keys_in_band: AtomicU64,
     pub bad_packets: AtomicU64,
+    pub send_errors: AtomicU64,
 }
 
 impl Default for Stats {
     fn default() -> Self {
         Stats {
             lateness: Histogram::new(Duration::from_micros(50), 2000),
+            wake: Histogram::new(Duration::from_micros(50), 2000),
             first_prompt: Histogram::new(Duration::from_millis(1), 10_000),
             calls_active: AtomicU64::new(0),
             calls_total: AtomicU64::new(0),
@@ -86,6 +90,7 @@ impl Default for Stats {
             keys_event: AtomicU64::new(0),
             keys_in_band: AtomicU64::new(0),
             bad_packets: AtomicU64::new(0),
+            send_errors: AtomicU64::new(0),
         }
     }
 }
@@ -102,6 +107,7 @@ impl Stats {
             "keys_event": get(&self.keys_event),
             "keys_in_band": get(&self.keys_in_band),
             "bad_packets": get(&self.bad_packets),
+            "send_errors": get(&self.send_errors),
             "lateness_ms": {
                 "p50": ms(self.lateness.quantile(0.5)),
                 "p99": ms(self.lateness.quantile(0.99)),
@@ -109,6 +115,12 @@ impl Stats {
                 "max_bucket": ms(self.lateness.quantile(1.0)),
                 "over_2ms": self.lateness.above(Duration::from_millis(2)),
                 "count": self.lateness.count(),
+            },
+            "wake_ms": {
+                "p50": ms(self.wake.quantile(0.5)),
+                "p99": ms(self.wake.quantile(0.99)),
+                "p999": ms(self.wake.quantile(0.999)),
+                "over_2ms": self.wake.above(Duration::from_millis(2)),
             },
             "first_prompt_ms": {
                 "p50": ms(self.first_prompt.quantile(0.5)),
