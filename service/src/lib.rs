@@ -41,6 +41,7 @@ pub mod local;
 pub mod policy;
 pub mod service;
 pub mod store;
+pub mod support;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use crypto::{AdminToken, SecretBox};
