@@ -146,6 +146,10 @@ enum Command {
         /// "YYYY-MM-DD HH:MM": pretend it is this Copenhagen local time.
         #[arg(long)]
         at: Option<String>,
+        /// The validation service, for self-service unlock by keypad; the admin token is
+        /// read from KODE_ADMIN_TOKEN.
+        #[arg(long)]
+        service: Option<String>,
     },
     /// The agent console. The admin token is read from KODE_ADMIN_TOKEN.
     Console {
@@ -359,6 +363,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             inactivity_secs,
             ring_ms,
             at,
+            service,
         } => {
             let file = match &config {
                 Some(path) => {
@@ -383,6 +388,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let (mut settings, voice, flow_files) = file.overridden_by(options).settings()?;
             settings.fixed_time = parse_at(&at)?;
+            if let Some(url) = service {
+                let token = std::env::var("KODE_ADMIN_TOKEN")
+                    .context("--service needs KODE_ADMIN_TOKEN, the service's admin token")?;
+                settings.service = Some((url, token));
+            }
             let flows: &'static FlowSet = Box::leak(Box::new(load_flows(&flow_files)?));
             run_sip(settings, voice, flows)?;
             Ok(ExitCode::SUCCESS)

@@ -13,8 +13,9 @@ use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
+use crate::device::HttpDirectory;
 use crate::dtmf::Detector;
-use crate::ivr::{Effect, Input, Ivr, Key, NO_INPUT_TIMEOUT};
+use crate::ivr::{Effect, Input, Ivr, Key, UnlockResult, NO_INPUT_TIMEOUT};
 use crate::telephony::events::{EventDecoder, KeyJoiner, Source};
 use crate::telephony::g711::Law;
 use crate::telephony::rtp::{self, Packet};
@@ -290,10 +291,11 @@ pub async fn run_menu(
     media: &mut Media,
     prompts: &Prompts,
     log: &mut CallLog,
+    unlocker: Option<&Arc<HttpDirectory>>,
     clock: impl Fn() -> chrono::NaiveDateTime,
 ) -> Outcome {
     let mut keys = 0;
-    let stop = drive(ivr, media, prompts, log, &clock, &mut keys).await;
+    let stop = drive(ivr, media, prompts, log, unlocker, &clock, &mut keys).await;
     Outcome {
         stop,
         visited: ivr.visited().to_vec(),
@@ -306,6 +308,7 @@ async fn drive(
     media: &mut Media,
     prompts: &Prompts,
     log: &mut CallLog,
+    unlocker: Option<&Arc<HttpDirectory>>,
     clock: &impl Fn() -> chrono::NaiveDateTime,
     keys: &mut usize,
 ) -> Stop {
@@ -314,6 +317,7 @@ async fn drive(
         let mut listen = false;
         let mut pending: Option<Key> = None;
         let mut queued = false;
+        let mut answer = None;
         for effect in effects {
             match effect {
                 // The caller has already answered: the rest of this turn's words are skipped.
@@ -335,7 +339,26 @@ async fn drive(
                 Effect::Listen => listen = true,
                 Effect::Queue => queued = true,
                 Effect::HangUp => return Stop::MenuHungUp,
+                Effect::Unlock(request) => {
+                    answer = Some(match unlocker {
+                        Some(directory) => {
+                            let directory = directory.clone();
+                            tokio::task::spawn_blocking(move || {
+                                directory.unlock_with_codes(&request)
+                            })
+                            .await
+                            .unwrap_or(UnlockResult::Unavailable)
+                        }
+                        None => UnlockResult::Unavailable,
+                    });
+                    tracing::info!(call = %log.call_id, "self-service unlock: {answer:?}");
+                }
             }
+        }
+        if let Some(result) = answer {
+            // Keys pressed while the service was asked do not count.
+            effects = ivr.handle(Input::Unlocked(result), clock());
+            continue;
         }
         if queued {
             // The caller waits for an agent: the line stays open until they hang up or a

@@ -142,6 +142,7 @@ impl LineConfig {
             transcripts: self.transcripts.clone(),
             stats_file: self.stats_file.clone(),
             fixed_time: None,
+            service: None,
         };
         Ok((settings, voice, self.flows.clone().unwrap_or_default()))
     }

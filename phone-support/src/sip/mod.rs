@@ -78,6 +78,8 @@ pub struct Settings {
     pub stats_file: Option<PathBuf>,
     /// Pretend it is this Copenhagen local time (tests).
     pub fixed_time: Option<NaiveDateTime>,
+    /// The validation service for self-service unlock (base URL, admin token).
+    pub service: Option<(String, String)>,
 }
 
 struct Line {
@@ -86,6 +88,7 @@ struct Line {
     prompts: Prompts,
     stats: Arc<Stats>,
     pump: Pump,
+    directory: Option<Arc<crate::device::HttpDirectory>>,
     dialogs: Arc<DialogLayer>,
     contact: rsipstack::sip::Uri,
     next_port: AtomicU16,
@@ -141,8 +144,13 @@ pub async fn serve(
     let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
     let stats = Arc::new(Stats::default());
     let pump = Pump::start(stats.clone()).context("starting the RTP thread")?;
+    let directory = settings
+        .service
+        .as_ref()
+        .map(|(url, token)| Arc::new(crate::device::HttpDirectory::new(url, token.clone())));
     let line = Arc::new(Line {
         pump,
+        directory,
         next_port: AtomicU16::new(*settings.rtp_ports.start()),
         settings,
         flows,
@@ -450,9 +458,14 @@ async fn answer_and_run(
     };
     let mut ivr = Ivr::new(line.flows);
     let fixed = line.settings.fixed_time;
-    let outcome = call::run_menu(&mut ivr, &mut media, &line.prompts, &mut log, || {
-        fixed.unwrap_or_else(copenhagen_now)
-    })
+    let outcome = call::run_menu(
+        &mut ivr,
+        &mut media,
+        &line.prompts,
+        &mut log,
+        line.directory.as_ref(),
+        || fixed.unwrap_or_else(copenhagen_now),
+    )
     .await;
     tracing::info!(
         call = %call_id,
