@@ -38,6 +38,20 @@ fn rfc4733_keys_walk_the_setup_flow_to_the_golden_end() {
     assert_eq!(stat(&done.stats, "keys_in_band"), 0.0);
 }
 
+/// "9" switches to English and back again: a key counted twice would show as extra menus.
+#[test]
+fn rfc4733_keys_in_english_count_once_each() {
+    let server = Server::start(&["--voice", "none", "--at", OPEN]);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("keys.csv"), "SEQUENTIAL\n9111111111;\n").unwrap();
+    let keys = work.path().join("keys.csv");
+    sipp(&server, "walk.xml", &["-inf", keys.to_str().unwrap()], work.path()).unwrap();
+    let done = server.stop();
+    assert_eq!(done.transcripts.len(), 1, "{}", done.log);
+    assert_eq!(done.transcripts[0], include_str!("golden/setup-walk-en.txt"));
+    assert!(done.log.contains("stop=MenuHungUp keys=10"), "{}", done.log);
+}
+
 #[test]
 fn keys_as_tones_in_pcmu_are_heard() {
     let server = Server::start(&["--voice", "none", "--at", OPEN]);
