@@ -45,10 +45,19 @@ fn rfc4733_keys_in_english_count_once_each() {
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("keys.csv"), "SEQUENTIAL\n9111111111;\n").unwrap();
     let keys = work.path().join("keys.csv");
-    sipp(&server, "walk.xml", &["-inf", keys.to_str().unwrap()], work.path()).unwrap();
+    sipp(
+        &server,
+        "walk.xml",
+        &["-inf", keys.to_str().unwrap()],
+        work.path(),
+    )
+    .unwrap();
     let done = server.stop();
     assert_eq!(done.transcripts.len(), 1, "{}", done.log);
-    assert_eq!(done.transcripts[0], include_str!("golden/setup-walk-en.txt"));
+    assert_eq!(
+        done.transcripts[0],
+        include_str!("golden/setup-walk-en.txt")
+    );
     assert!(done.log.contains("stop=MenuHungUp keys=10"), "{}", done.log);
 }
 

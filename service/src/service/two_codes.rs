@@ -204,6 +204,16 @@ mod tests {
         assert_eq!(checked.counters.drift, 6);
         assert_eq!(checked.counters.next, STEP + 7);
         assert_eq!(checked.counters.blocked_until_ms, 0);
+        // Not one after the other: refused.
+        let gap = check_two_codes(
+            &generator,
+            &blocked(),
+            &code(STEP + 5),
+            &code(STEP + 7),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(gap.verdict, Err(Refusal::WrongCode));
         // Far outside the window, or already used: refused.
         let far = check_two_codes(
             &generator,
