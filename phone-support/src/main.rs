@@ -39,6 +39,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once at start: the size of the `sip` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Validate flow files; without files, the shipped flows. Problems are printed as
     /// FILE:LINE: step "ID": PROBLEM.

@@ -7,7 +7,6 @@ mod common;
 use axum::http::StatusCode;
 use common::{Db, Fixture};
 use serde_json::{json, Value};
-use service::Clock;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_two_codes_unblock() {
