@@ -4,8 +4,11 @@
 
 use std::path::Path;
 
-const FORBIDDEN: [&str; 9] = [
-    "std::net",
+/// Addresses (`std::net::IpAddr`) are plain values; sockets are not.
+const FORBIDDEN: [&str; 11] = [
+    "UdpSocket",
+    "TcpStream",
+    "TcpListener",
     "std::fs",
     "std::thread",
     "std::process",
