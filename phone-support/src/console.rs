@@ -297,6 +297,9 @@ impl<'f> Console<'f> {
                     Some(End::Agent) => {
                         say.push("(final step: needs an agent's action)".to_owned())
                     }
+                    Some(End::Unlock) => {
+                        say.push("(final step: self-service unlock by keypad)".to_owned())
+                    }
                     None => {}
                 }
                 sections.push(Section {

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use crate::ivr::{UnlockRequest, UnlockResult};
+
 use serde::Deserialize;
 
 /// What support may see about a device (the service's `DeviceView`; unknown fields are
@@ -117,6 +119,45 @@ impl HttpDirectory {
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(5))
                 .build(),
+        }
+    }
+
+    /// The support line's keypad unlock: `POST /v1/support/unlock-with-codes`. The codes
+    /// go in the body only and are never logged.
+    pub fn unlock_with_codes(&self, request: &UnlockRequest) -> UnlockResult {
+        let url = format!("{}/v1/support/unlock-with-codes", self.base);
+        let body = serde_json::json!({
+            "serial": request.serial,
+            "first": request.first,
+            "second": request.second,
+        });
+        match self
+            .agent
+            .post(&url)
+            .set("Authorization", &format!("Bearer {}", self.token))
+            .send_json(body)
+        {
+            Ok(_) => UnlockResult::Unlocked,
+            Err(ureq::Error::Status(401, response)) => {
+                // 401 is also a wrong admin token: tell them apart by the reason.
+                let reason = response
+                    .into_json::<serde_json::Value>()
+                    .ok()
+                    .and_then(|v| v["reason"].as_str().map(str::to_owned));
+                match reason.as_deref() {
+                    Some("wrong_code") | Some("replayed") => UnlockResult::WrongCodes,
+                    other => {
+                        tracing::error!("the service refused the support line's token ({other:?})");
+                        UnlockResult::Unavailable
+                    }
+                }
+            }
+            Err(ureq::Error::Status(404, _)) => UnlockResult::UnknownSerial,
+            Err(ureq::Error::Status(400, _)) => UnlockResult::WrongCodes,
+            Err(e) => {
+                tracing::warn!("self-service unlock: the service did not answer: {e}");
+                UnlockResult::Unavailable
+            }
         }
     }
 

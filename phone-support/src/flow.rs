@@ -78,6 +78,9 @@ pub enum End {
     Done,
     /// The caller needs an agent (queue when open, otherwise tell the hours).
     Agent,
+    /// Self-service: the caller keys the serial and two consecutive codes, and the
+    /// service lifts the device's block.
+    Unlock,
 }
 
 /// One keypad choice.
@@ -336,11 +339,12 @@ pub fn parse_flow(file: &Path, source: &str) -> Result<Flow, FlowErrors> {
             .and_then(|end| match end.get_ref().as_str() {
                 "done" => Some(End::Done),
                 "agent" => Some(End::Agent),
+                "unlock" => Some(End::Unlock),
                 other => {
                     reporter.report(
                         &end.span(),
                         step_name,
-                        format!("unknown end {other:?} (known: done, agent)"),
+                        format!("unknown end {other:?} (known: done, agent, unlock)"),
                     );
                     None
                 }

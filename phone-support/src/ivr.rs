@@ -1,7 +1,10 @@
 //! The keypad voice menu as a pure state machine: keys and silences in, things to say and
 //! call actions out, the Copenhagen local time passed in. Danish first, 9 for English; a
 //! flow's choices move between steps; * repeats, # goes back, 0 asks for an agent (queued
-//! while the line is open, otherwise the opening hours are told).
+//! while the line is open, otherwise the opening hours are told). A flow step ending in
+//! `unlock` collects the serial number and two consecutive codes on the keypad (# ends an
+//! entry, * starts it again) and asks the line to check them; nothing keyed is ever said
+//! back or printed.
 
 use std::fmt;
 use std::time::Duration;
@@ -56,6 +59,80 @@ pub enum Input {
     Key(Key),
     /// No key within [`NO_INPUT_TIMEOUT`].
     Silence,
+    /// The answer to an [`Effect::Unlock`].
+    Unlocked(UnlockResult),
+}
+
+/// What the caller keyed for a self-service unlock. The codes are never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UnlockRequest {
+    pub serial: String,
+    pub first: String,
+    pub second: String,
+}
+
+impl fmt::Debug for UnlockRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnlockRequest")
+            .field("serial", &self.serial)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the service answered an unlock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnlockResult {
+    Unlocked,
+    /// The codes were wrong or not consecutive (the device stays blocked).
+    WrongCodes,
+    UnknownSerial,
+    /// The service could not be asked.
+    Unavailable,
+}
+
+/// Where a keyed unlock is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Serial,
+    FirstCode,
+    SecondCode,
+    /// Waiting for the service's answer.
+    Checking,
+}
+
+/// Wrong answers before the caller is handed to an agent.
+pub const MAX_UNLOCK_ATTEMPTS: u8 = 2;
+/// Silences allowed while keying (waiting for the device's next code takes up to 30 s).
+pub const MAX_KEYING_SILENCES: u8 = 6;
+/// The longest entry kept.
+const MAX_ENTRY: usize = 32;
+
+/// Digits being keyed; never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+struct Keyed(String);
+
+impl fmt::Debug for Keyed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} digits>", self.0.len())
+    }
+}
+
+/// A keyed unlock under way.
+#[derive(Clone, Default, PartialEq, Eq)]
+struct Unlocking {
+    entry: Keyed,
+    serial: String,
+    first: Keyed,
+    attempts: u8,
+}
+
+impl fmt::Debug for Unlocking {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unlocking")
+            .field("serial", &self.serial)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the line must do, in order.
@@ -67,13 +144,20 @@ pub enum Effect {
     /// Put the caller in the agent queue; the menu's part of the call is over.
     Queue,
     HangUp,
+    /// Ask the service to lift the block; answer with [`Input::Unlocked`].
+    Unlock(UnlockRequest),
 }
 
 /// Where the caller is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Place {
     Menu,
-    Step { flow: usize, step: usize },
+    Step {
+        flow: usize,
+        step: usize,
+    },
+    /// Keying the serial and codes, after a flow step that ends in `unlock`.
+    Unlock(Stage),
 }
 
 /// How the menu's part of the call ended.
@@ -104,6 +188,7 @@ pub struct Ivr<'f> {
     back: Vec<Place>,
     silences: u8,
     visited: Vec<String>,
+    unlocking: Unlocking,
 }
 
 impl<'f> Ivr<'f> {
@@ -115,6 +200,7 @@ impl<'f> Ivr<'f> {
             back: Vec::new(),
             silences: 0,
             visited: vec!["menu".to_owned()],
+            unlocking: Unlocking::default(),
         }
     }
 
@@ -137,7 +223,12 @@ impl<'f> Ivr<'f> {
         }
     }
 
-    /// The places visited, as "menu" or "flow-id/step-id", in order.
+    /// The serial number the caller keyed, if any (for the agent's hand-over).
+    pub fn serial_keyed(&self) -> Option<&str> {
+        Some(self.unlocking.serial.as_str()).filter(|s| !s.is_empty())
+    }
+
+    /// The places visited, as "menu", "flow-id/step-id" or "unlock/stage", in order.
     pub fn visited(&self) -> &[String] {
         &self.visited
     }
@@ -159,7 +250,12 @@ impl<'f> Ivr<'f> {
         if let Input::Key(_) = input {
             self.silences = 0;
         }
+        if let Place::Unlock(stage) = place {
+            return self.handle_keying(stage, input, now);
+        }
         match (place, input) {
+            // An unlock answer outside an unlock: nothing asked for it.
+            (_, Input::Unlocked(_)) => Vec::new(),
             // Silence: ask again, and after the third time hand over or say goodbye.
             (_, Input::Silence) => {
                 self.silences += 1;
@@ -220,6 +316,112 @@ impl<'f> Ivr<'f> {
                     None => self.invalid(),
                 }
             }
+            (Place::Unlock(_), Input::Key(_)) => unreachable!("handled by handle_keying"),
+        }
+    }
+
+    /// Keying the serial and two codes: digits are collected silently, # ends an entry,
+    /// * starts it again; silence asks again (up to [`MAX_KEYING_SILENCES`]).
+    fn handle_keying(&mut self, stage: Stage, input: Input, now: NaiveDateTime) -> Vec<Effect> {
+        match (stage, input) {
+            // The service's answer.
+            (Stage::Checking, Input::Unlocked(result)) => self.unlock_answer(result, now),
+            // Keys while the service is asked are ignored.
+            (Stage::Checking, _) => Vec::new(),
+            (_, Input::Unlocked(_)) => Vec::new(),
+            (_, Input::Silence) => {
+                self.silences += 1;
+                if self.silences >= MAX_KEYING_SILENCES {
+                    self.agent_or_goodbye(now, Ending::NoInput)
+                } else {
+                    let mut effects = vec![self.say(Utterance::prompt("phone-no-input"))];
+                    effects.extend(self.present());
+                    effects
+                }
+            }
+            // * starts the entry again.
+            (_, Input::Key(Key::Star)) => {
+                self.unlocking.entry = Keyed::default();
+                self.present()
+            }
+            // A digit: kept, nothing said.
+            (_, Input::Key(Key::Digit(d))) => {
+                if self.unlocking.entry.0.len() >= MAX_ENTRY {
+                    self.unlocking.entry = Keyed::default();
+                    return self.invalid();
+                }
+                self.unlocking.entry.0.push(char::from(b'0' + d));
+                vec![Effect::Listen]
+            }
+            // # ends the entry.
+            (Stage::Serial, Input::Key(Key::Hash)) => {
+                let entry = std::mem::take(&mut self.unlocking.entry);
+                if entry.0.is_empty() {
+                    return self.invalid();
+                }
+                self.unlocking.serial = entry.0;
+                self.go(Place::Unlock(Stage::FirstCode), now)
+            }
+            (Stage::FirstCode, Input::Key(Key::Hash)) => {
+                let entry = std::mem::take(&mut self.unlocking.entry);
+                if !(6..=10).contains(&entry.0.len()) {
+                    return self.code_length();
+                }
+                self.unlocking.first = entry;
+                self.go(Place::Unlock(Stage::SecondCode), now)
+            }
+            (Stage::SecondCode, Input::Key(Key::Hash)) => {
+                let entry = std::mem::take(&mut self.unlocking.entry);
+                if !(6..=10).contains(&entry.0.len()) {
+                    return self.code_length();
+                }
+                let first = std::mem::take(&mut self.unlocking.first);
+                self.go(Place::Unlock(Stage::Checking), now);
+                vec![
+                    self.say(Utterance::prompt("phone-unlock-checking")),
+                    Effect::Unlock(UnlockRequest {
+                        serial: self.unlocking.serial.clone(),
+                        first: first.0,
+                        second: entry.0,
+                    }),
+                ]
+            }
+        }
+    }
+
+    fn code_length(&self) -> Vec<Effect> {
+        let mut effects = vec![self.say(Utterance::prompt("phone-unlock-code-length"))];
+        effects.extend(self.present());
+        effects
+    }
+
+    fn unlock_answer(&mut self, result: UnlockResult, now: NaiveDateTime) -> Vec<Effect> {
+        match result {
+            UnlockResult::Unlocked => {
+                self.state = State::Ended(Ending::Resolved);
+                let words = Utterance::prompt("phone-unlock-done").then_prompt("phone-goodbye");
+                vec![self.say(words), Effect::HangUp]
+            }
+            UnlockResult::WrongCodes | UnlockResult::UnknownSerial => {
+                self.unlocking.attempts += 1;
+                let (prompt, again) = if result == UnlockResult::WrongCodes {
+                    ("phone-unlock-wrong", Stage::FirstCode)
+                } else {
+                    ("phone-unlock-unknown-serial", Stage::Serial)
+                };
+                let mut effects = vec![self.say(Utterance::prompt(prompt))];
+                if self.unlocking.attempts >= MAX_UNLOCK_ATTEMPTS {
+                    effects.extend(self.agent_or_goodbye(now, Ending::ClosedToldHours));
+                } else {
+                    effects.extend(self.go(Place::Unlock(again), now));
+                }
+                effects
+            }
+            UnlockResult::Unavailable => {
+                let mut effects = vec![self.say(Utterance::prompt("phone-unlock-unavailable"))];
+                effects.extend(self.agent_or_goodbye(now, Ending::ClosedToldHours));
+                effects
+            }
         }
     }
 
@@ -238,6 +440,15 @@ impl<'f> Ivr<'f> {
         self.state = State::At(place);
         self.visited.push(match place {
             Place::Menu => "menu".to_owned(),
+            Place::Unlock(stage) => format!(
+                "unlock/{}",
+                match stage {
+                    Stage::Serial => "serial",
+                    Stage::FirstCode => "first-code",
+                    Stage::SecondCode => "second-code",
+                    Stage::Checking => "checking",
+                }
+            ),
             Place::Step { flow, step } => {
                 let flow = &self.flows.flows[flow];
                 format!("{}/{}", flow.id, flow.steps[step].id)
@@ -257,6 +468,13 @@ impl<'f> Ivr<'f> {
                     let mut effects =
                         vec![self.say(Utterance::default().then_text(step.say.get(self.lang)))];
                     effects.extend(self.agent_or_goodbye(now, Ending::ClosedToldHours));
+                    return effects;
+                }
+                Some(End::Unlock) => {
+                    let mut effects =
+                        vec![self.say(Utterance::default().then_text(step.say.get(self.lang)))];
+                    self.unlocking = Unlocking::default();
+                    effects.extend(self.go(Place::Unlock(Stage::Serial), now));
                     return effects;
                 }
                 None => {}
@@ -289,6 +507,15 @@ impl<'f> Ivr<'f> {
                         &[("key", &key), ("label", choice.label.get(self.lang))],
                     );
                 }
+            }
+            State::At(Place::Unlock(stage)) => {
+                let id = match stage {
+                    Stage::Serial => "phone-unlock-serial",
+                    Stage::FirstCode => "phone-unlock-first",
+                    Stage::SecondCode => "phone-unlock-second",
+                    Stage::Checking => return Vec::new(),
+                };
+                return vec![self.say(Utterance::prompt(id)), Effect::Listen];
             }
             State::Ended(_) => return Vec::new(),
         }

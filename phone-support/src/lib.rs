@@ -9,3 +9,5 @@ pub mod flow;
 pub mod ivr;
 pub mod line;
 pub mod rules;
+pub mod sip;
+pub mod telephony;

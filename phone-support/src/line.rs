@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 use speech::{Catalogue, Lang, Settings, Sink, Utterance, Voice};
 
 use crate::dtmf::Detector;
-use crate::ivr::{Effect, Ending, Input, Ivr, Key, NO_INPUT_TIMEOUT};
+use crate::ivr::{Effect, Ending, Input, Ivr, Key, UnlockRequest, UnlockResult, NO_INPUT_TIMEOUT};
 
 /// Why a line stopped working.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +45,11 @@ pub trait Line {
     /// Hands the caller to the agent queue.
     fn queue(&mut self) -> Result<(), LineError>;
     fn hang_up(&mut self) -> Result<(), LineError>;
+    /// Asks the service to lift a device's block with two keyed codes. Lines without a
+    /// service answer [`UnlockResult::Unavailable`].
+    fn unlock(&mut self, _request: &UnlockRequest) -> Result<UnlockResult, LineError> {
+        Ok(UnlockResult::Unavailable)
+    }
 }
 
 /// Where what the menu says ends up.
@@ -387,6 +392,7 @@ fn drive(
     loop {
         let mut listen = false;
         let mut interrupted = false;
+        let mut answer = None;
         for effect in effects {
             match effect {
                 // The caller has already answered: the rest of this turn's words are skipped.
@@ -397,7 +403,12 @@ fn drive(
                 Effect::Listen => listen = true,
                 Effect::Queue => line.queue()?,
                 Effect::HangUp => line.hang_up()?,
+                Effect::Unlock(request) => answer = Some(line.unlock(&request)?),
             }
+        }
+        if let Some(result) = answer {
+            effects = ivr.handle(Input::Unlocked(result), clock());
+            continue;
         }
         if !listen {
             return Ok(());

@@ -22,6 +22,9 @@ use phone_support::line::{
 use phone_support::rules::holidays::holidays;
 use phone_support::rules::hours::copenhagen_now;
 use phone_support::rules::witness::WitnessFacts;
+use phone_support::sip::{
+    self, config::LineConfig, prompts::Prompts, prompts::VoiceChoice, Settings,
+};
 use speech::{Catalogue, Voice, WavSink};
 
 #[derive(Parser)]
@@ -36,6 +39,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once at start: the size of the `sip` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Validate flow files; without files, the shipped flows. Problems are printed as
     /// FILE:LINE: step "ID": PROBLEM.
@@ -102,6 +107,51 @@ enum Command {
         /// Silence before each key, in ms (a caller thinking).
         #[arg(long, default_value_t = 1000)]
         gap_ms: u32,
+    },
+    /// Answer calls over SIP (UDP) and run the voice menu on each, with prompts as RTP
+    /// (PCMU/PCMA) and keys as RFC 4733 events or in-band tones. Prints "listening on
+    /// ADDR:PORT" once ready (with the real port when --listen asks for port 0).
+    Sip {
+        /// A configuration file (see config/support-line.toml); options below override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// ADDRESS:PORT for SIP (default 127.0.0.1:5060; port 0 lets the system pick).
+        #[arg(long)]
+        listen: Option<String>,
+        /// RTP ports, FROM-TO (default 20000-20999), or 0 for ports the system picks.
+        #[arg(long)]
+        rtp_ports: Option<String>,
+        /// The address put in SDP and Contact (default: the listen address).
+        #[arg(long)]
+        advertise: Option<String>,
+        /// espeak, none (transcripts only), or a voice pack directory.
+        #[arg(long)]
+        voice: Option<String>,
+        /// Flow files (default: the shipped flows).
+        #[arg(long, num_args = 1..)]
+        flows: Vec<PathBuf>,
+        /// Write each call's transcript to DIR/call-CALLID.txt.
+        #[arg(long)]
+        transcripts: Option<PathBuf>,
+        /// Write counters and RTP timing as JSON to this file every second.
+        #[arg(long)]
+        stats: Option<PathBuf>,
+        #[arg(long)]
+        max_calls: Option<u64>,
+        #[arg(long)]
+        call_limit_secs: Option<u64>,
+        #[arg(long)]
+        inactivity_secs: Option<u64>,
+        /// How long to ring before answering, in ms.
+        #[arg(long)]
+        ring_ms: Option<u64>,
+        /// "YYYY-MM-DD HH:MM": pretend it is this Copenhagen local time.
+        #[arg(long)]
+        at: Option<String>,
+        /// The validation service, for self-service unlock by keypad; the admin token is
+        /// read from KODE_ADMIN_TOKEN.
+        #[arg(long)]
+        service: Option<String>,
     },
     /// The agent console. The admin token is read from KODE_ADMIN_TOKEN.
     Console {
@@ -301,6 +351,54 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sip {
+            config,
+            listen,
+            rtp_ports,
+            advertise,
+            voice,
+            flows,
+            transcripts,
+            stats,
+            max_calls,
+            call_limit_secs,
+            inactivity_secs,
+            ring_ms,
+            at,
+            service,
+        } => {
+            let file = match &config {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    LineConfig::parse(&text).with_context(|| path.display().to_string())?
+                }
+                None => LineConfig::default(),
+            };
+            let options = LineConfig {
+                listen,
+                rtp_ports,
+                advertise,
+                max_calls,
+                call_limit_secs,
+                inactivity_secs,
+                ring_ms,
+                flows: Some(flows),
+                voice,
+                transcripts,
+                stats_file: stats,
+            };
+            let (mut settings, voice, flow_files) = file.overridden_by(options).settings()?;
+            settings.fixed_time = parse_at(&at)?;
+            if let Some(url) = service {
+                let token = std::env::var("KODE_ADMIN_TOKEN")
+                    .context("--service needs KODE_ADMIN_TOKEN, the service's admin token")?;
+                settings.service = Some((url, token));
+            }
+            let flows: &'static FlowSet = Box::leak(Box::new(load_flows(&flow_files)?));
+            run_sip(settings, voice, flows)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Console {
             service,
             log,
@@ -332,6 +430,51 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The SIP line until SIGINT or SIGTERM.
+fn run_sip(settings: Settings, voice: VoiceChoice, flows: &'static FlowSet) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,rsipstack=warn".into()),
+        )
+        .with_writer(io::stderr)
+        .with_ansi(false)
+        .init();
+    let prompts = Prompts::start(voice).context("starting the voice")?;
+    let runtime = tokio::runtime::Runtime::new().context("starting tokio")?;
+    runtime.block_on(async move {
+        // The menu's opening words are rendered before the first call rings.
+        let mut ivr = Ivr::new(flows);
+        for effect in ivr.start() {
+            if let phone_support::ivr::Effect::Say(lang, words) = effect {
+                prompts
+                    .render(lang, &words)
+                    .await
+                    .context("rendering the welcome")?;
+            }
+        }
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let stopper = shutdown.clone();
+        tokio::spawn(async move {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(term) => term,
+                    Err(e) => {
+                        tracing::error!("cannot watch SIGTERM: {e}");
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            tracing::info!("stopping");
+            stopper.cancel();
+        });
+        sip::serve(settings, flows, prompts, shutdown).await
+    })
 }
 
 /// One call over a DTMF recording or the keyboard.

@@ -677,7 +677,8 @@ impl utoipa::Modify for BearerSecurity {
 #[openapi(
     info(title = "Kodeoplæser service", description = "Import, activate and validate audio code readers."),
     paths(validate, issue_activation_code, activate, device, unlock, healthz, metrics,
-        check_get, check_post, radiuscheck_get, radiuscheck_post, rlm_rest),
+        check_get, check_post, radiuscheck_get, radiuscheck_post, rlm_rest,
+        crate::support::unlock_with_codes),
     components(schemas(
         ValidateRequest, ValidateResponse, ActivationCodeRequest, ActivationCodeResponse,
         ActivateRequest, StatusResponse, ErrorBody, DeviceView, ActivationCodeView, Channel,
@@ -704,6 +705,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/activate", post(activate))
         .route("/v1/devices/{serial}", get(device))
         .route("/v1/devices/{serial}/unlock", post(unlock))
+        .merge(crate::support::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi_json))

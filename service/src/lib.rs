@@ -47,6 +47,7 @@ pub mod privacyidea;
 pub mod ratelimit;
 pub mod service;
 pub mod store;
+pub mod support;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use crypto::{AdminToken, SecretBox};

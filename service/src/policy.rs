@@ -97,7 +97,7 @@ pub fn block_length_ms(blocks: u32) -> i64 {
         .min(LONGEST_BLOCK_MS)
 }
 
-fn accept(counters: &Counters, next: u64, drift: i64, now_ms: i64) -> Checked {
+pub(crate) fn accept(counters: &Counters, next: u64, drift: i64, now_ms: i64) -> Checked {
     Checked {
         verdict: Ok(()),
         counters: Counters {
@@ -121,7 +121,7 @@ impl Checked {
     }
 }
 
-fn refuse(counters: &Counters, resync: Option<u64>, now_ms: i64) -> Checked {
+pub(crate) fn refuse(counters: &Counters, resync: Option<u64>, now_ms: i64) -> Checked {
     let mut after = counters.clone();
     after.resync = resync;
     after.failures += 1;

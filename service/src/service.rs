@@ -11,6 +11,9 @@ use otp::{Digits, Hotp, OtpKind, Totp};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
+mod two_codes;
+pub use two_codes::{check_two_codes, TWO_CODES_TOTP_WINDOW};
+
 use crate::clock::Clock;
 use crate::crypto::{self, CryptoError, SecretBox};
 use crate::events::{Event, Events};

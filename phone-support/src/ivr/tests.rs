@@ -233,6 +233,13 @@ fn agent_step_when_closed_says_hours_and_goodbye() {
 fn input() -> impl Strategy<Value = Input> {
     prop_oneof![
         Just(Input::Silence),
+        prop_oneof![
+            Just(UnlockResult::Unlocked),
+            Just(UnlockResult::WrongCodes),
+            Just(UnlockResult::UnknownSerial),
+            Just(UnlockResult::Unavailable),
+        ]
+        .prop_map(Input::Unlocked),
         "[0-9*#]".prop_map(|s| Input::Key(Key::from_char(s.chars().next().unwrap()).unwrap())),
     ]
 }
@@ -264,11 +271,108 @@ proptest! {
                     }
                 }
             }
-            // A turn either waits for a key, ends the call, or (after the end) is empty.
+            // A turn waits for a key or the service's answer, ends the call, or (after
+            // the end, or while the service is asked, or a stray answer) is empty.
             match effects.last() {
-                None => prop_assert!(ivr.ending().is_some()),
-                Some(last) => prop_assert!(matches!(last, Effect::Listen | Effect::Queue | Effect::HangUp)),
+                None => {}
+                Some(last) => prop_assert!(matches!(
+                    last,
+                    Effect::Listen | Effect::Queue | Effect::HangUp | Effect::Unlock(_)
+                )),
             }
         }
     }
+}
+
+/// The keys of a self-service unlock after the menu: flow 3, choice 4, then the serial,
+/// the first and the second code, each ended by #.
+fn unlock_keys(serial: &str, first: &str, second: &str) -> String {
+    format!("34{serial}#{first}#{second}#")
+}
+
+fn said_anything(effects: &[Effect]) -> String {
+    let mut all = prompt_ids(effects).join(" ");
+    all.push_str(&texts(effects).join(" "));
+    for effect in effects {
+        if let Effect::Say(_, u) = effect {
+            for part in &u.parts {
+                if let Part::Prompt { args, .. } = part {
+                    for (_, value) in args {
+                        all.push_str(value);
+                    }
+                }
+            }
+        }
+    }
+    all
+}
+
+#[test]
+fn keyed_unlock_asks_the_service_and_never_says_a_code() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows);
+    ivr.start();
+    let effects = press(
+        &mut ivr,
+        &unlock_keys("20261125", "482079", "913375"),
+        open(),
+    );
+    let Some(Effect::Unlock(request)) = effects.last() else {
+        panic!("no unlock asked: {effects:?}");
+    };
+    assert_eq!(
+        (
+            request.serial.as_str(),
+            request.first.as_str(),
+            request.second.as_str()
+        ),
+        ("20261125", "482079", "913375")
+    );
+    assert_eq!(ivr.place(), Some(Place::Unlock(Stage::Checking)));
+    assert_eq!(ivr.serial_keyed(), Some("20261125"));
+    // Neither code is said, nor printed by Debug (of the effects or of the menu).
+    let said = said_anything(&effects);
+    let printed = format!("{effects:?} {ivr:?}");
+    for code in ["482079", "913375"] {
+        assert!(!said.contains(code), "{said}");
+        assert!(!printed.contains(code), "{printed}");
+    }
+    assert!(ivr.visited().ends_with(&[
+        "code-refused/self-unlock".to_owned(),
+        "unlock/serial".to_owned(),
+        "unlock/first-code".to_owned(),
+        "unlock/second-code".to_owned(),
+        "unlock/checking".to_owned(),
+    ]));
+    // Keys while the service is asked do nothing; its yes ends the call resolved.
+    assert!(press(&mut ivr, "5", open()).is_empty());
+    let effects = ivr.handle(Input::Unlocked(UnlockResult::Unlocked), open());
+    assert_eq!(prompt_ids(&effects), ["phone-unlock-done", "phone-goodbye"]);
+    assert_eq!(effects.last(), Some(&Effect::HangUp));
+    assert_eq!(ivr.ending(), Some(Ending::Resolved));
+}
+
+#[test]
+fn wrong_codes_twice_go_to_an_agent_and_star_clears_an_entry() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows);
+    ivr.start();
+    // "99*" is cleared by the star; a 5-digit code is refused with its length said.
+    let effects = press(&mut ivr, "3499*7#12345#", open());
+    assert!(prompt_ids(&effects).contains(&"phone-unlock-code-length".to_owned()));
+    let effects = press(&mut ivr, "111111#222222#", open());
+    let Some(Effect::Unlock(request)) = effects.last() else {
+        panic!()
+    };
+    assert_eq!(request.serial, "7");
+    let effects = ivr.handle(Input::Unlocked(UnlockResult::WrongCodes), open());
+    assert_eq!(
+        prompt_ids(&effects),
+        ["phone-unlock-wrong", "phone-unlock-first"]
+    );
+    assert_eq!(ivr.place(), Some(Place::Unlock(Stage::FirstCode)));
+    press(&mut ivr, "333333#444444#", open());
+    let effects = ivr.handle(Input::Unlocked(UnlockResult::WrongCodes), open());
+    assert_eq!(effects.last(), Some(&Effect::Queue));
+    assert_eq!(ivr.ending(), Some(Ending::Queued));
 }

@@ -1,0 +1,210 @@
+//! The line's configuration file (TOML), read into [`Settings`]: ports, the advertised
+//! address, limits, flows, voice. Every field is optional; command-line options win.
+//! Errors name the field and what is wrong with it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::prompts::VoiceChoice;
+use super::{Limits, Settings};
+
+/// The file as written.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LineConfig {
+    /// "ADDRESS:PORT" for SIP over UDP.
+    pub listen: Option<String>,
+    /// "FROM-TO", or "0" for ports the system picks.
+    pub rtp_ports: Option<String>,
+    /// The address callers reach us at (SDP c=, Contact); needed when listening on 0.0.0.0.
+    pub advertise: Option<String>,
+    pub max_calls: Option<u64>,
+    pub call_limit_secs: Option<u64>,
+    pub inactivity_secs: Option<u64>,
+    pub ring_ms: Option<u64>,
+    /// Flow files; empty or absent: the shipped flows.
+    pub flows: Option<Vec<PathBuf>>,
+    /// "espeak", "none", or the directory of a voice pack.
+    pub voice: Option<String>,
+    pub transcripts: Option<PathBuf>,
+    pub stats_file: Option<PathBuf>,
+}
+
+/// A configuration problem, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+fn bad(field: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        field,
+        problem: problem.into(),
+    }
+}
+
+impl LineConfig {
+    pub fn parse(text: &str) -> Result<LineConfig, ConfigError> {
+        toml::from_str(text).map_err(|e| bad("config", e.to_string()))
+    }
+
+    /// Fields set in `over` replace those here.
+    pub fn overridden_by(self, over: LineConfig) -> LineConfig {
+        LineConfig {
+            listen: over.listen.or(self.listen),
+            rtp_ports: over.rtp_ports.or(self.rtp_ports),
+            advertise: over.advertise.or(self.advertise),
+            max_calls: over.max_calls.or(self.max_calls),
+            call_limit_secs: over.call_limit_secs.or(self.call_limit_secs),
+            inactivity_secs: over.inactivity_secs.or(self.inactivity_secs),
+            ring_ms: over.ring_ms.or(self.ring_ms),
+            flows: over.flows.filter(|f| !f.is_empty()).or(self.flows),
+            voice: over.voice.or(self.voice),
+            transcripts: over.transcripts.or(self.transcripts),
+            stats_file: over.stats_file.or(self.stats_file),
+        }
+    }
+
+    /// The settings, with defaults for what is not set.
+    pub fn settings(&self) -> Result<(Settings, VoiceChoice, Vec<PathBuf>), ConfigError> {
+        let listen: SocketAddr = self
+            .listen
+            .as_deref()
+            .unwrap_or("127.0.0.1:5060")
+            .parse()
+            .map_err(|_| {
+                bad(
+                    "listen",
+                    format!(
+                        "{:?} is not ADDRESS:PORT",
+                        self.listen.as_deref().unwrap_or_default()
+                    ),
+                )
+            })?;
+        let rtp_ports = parse_ports(self.rtp_ports.as_deref().unwrap_or("20000-20999"))?;
+        let advertise: IpAddr = match &self.advertise {
+            Some(text) => text
+                .parse()
+                .map_err(|_| bad("advertise", format!("{text:?} is not an IP address")))?,
+            None if listen.ip().is_unspecified() => {
+                return Err(bad(
+                    "advertise",
+                    format!(
+                        "listening on {} needs the address callers reach (--advertise)",
+                        listen.ip()
+                    ),
+                ))
+            }
+            None => listen.ip(),
+        };
+        let defaults = Limits::default();
+        let positive = |field: &'static str, value: Option<u64>, default: u64| match value {
+            Some(0) => Err(bad(field, "must be more than 0")),
+            Some(v) => Ok(v),
+            None => Ok(default),
+        };
+        let limits = Limits {
+            max_calls: positive("max_calls", self.max_calls, defaults.max_calls)?,
+            call_limit: Duration::from_secs(positive(
+                "call_limit_secs",
+                self.call_limit_secs,
+                defaults.call_limit.as_secs(),
+            )?),
+            inactivity: Duration::from_secs(positive(
+                "inactivity_secs",
+                self.inactivity_secs,
+                defaults.inactivity.as_secs(),
+            )?),
+            ring: self.ring_ms.map_or(defaults.ring, Duration::from_millis),
+        };
+        let voice = match self.voice.as_deref().unwrap_or("espeak") {
+            "espeak" => VoiceChoice::Espeak,
+            "none" => VoiceChoice::Silent,
+            "" => {
+                return Err(bad(
+                    "voice",
+                    "empty: use espeak, none or a voice pack directory",
+                ))
+            }
+            dir => VoiceChoice::Pack(PathBuf::from(dir)),
+        };
+        let settings = Settings {
+            listen,
+            rtp_ports,
+            advertise,
+            limits,
+            transcripts: self.transcripts.clone(),
+            stats_file: self.stats_file.clone(),
+            fixed_time: None,
+            service: None,
+        };
+        Ok((settings, voice, self.flows.clone().unwrap_or_default()))
+    }
+}
+
+/// "20000-20999" (even-sized ranges of at least two ports) or "0".
+pub fn parse_ports(text: &str) -> Result<RangeInclusive<u16>, ConfigError> {
+    if text.trim() == "0" {
+        return Ok(0..=0);
+    }
+    let (from, to) = text
+        .split_once('-')
+        .ok_or_else(|| bad("rtp_ports", format!("{text:?} is not FROM-TO")))?;
+    let number = |t: &str| {
+        t.trim()
+            .parse::<u16>()
+            .map_err(|_| bad("rtp_ports", format!("{t:?} is not a port number")))
+    };
+    let (from, to) = (number(from)?, number(to)?);
+    if from == 0 || to <= from {
+        return Err(bad("rtp_ports", format!("{text:?}: need 0 < FROM < TO")));
+    }
+    Ok(from..=to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_parses() {
+        let text = include_str!("../../config/support-line.toml");
+        let config = LineConfig::parse(text).unwrap();
+        let (settings, voice, flows) = config.settings().unwrap();
+        assert_eq!(settings.listen.port(), 5060);
+        assert_eq!(settings.rtp_ports, 20000..=20999);
+        assert_eq!(voice, VoiceChoice::Espeak);
+        assert!(flows.is_empty());
+    }
+
+    #[test]
+    fn options_override_the_file_and_errors_name_the_field() {
+        let file =
+            LineConfig::parse("listen = \"0.0.0.0:5060\"\nadvertise = \"192.0.2.7\"\n").unwrap();
+        let over = LineConfig {
+            listen: Some("127.0.0.1:0".into()),
+            ..LineConfig::default()
+        };
+        let (settings, ..) = file.clone().overridden_by(over).settings().unwrap();
+        assert_eq!(settings.listen, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(settings.advertise, "192.0.2.7".parse::<IpAddr>().unwrap());
+
+        let unspecified = LineConfig::parse("listen = \"0.0.0.0:5060\"").unwrap();
+        assert_eq!(unspecified.settings().unwrap_err().field, "advertise");
+        assert_eq!(parse_ports("3000-2000").unwrap_err().field, "rtp_ports");
+        assert_eq!(parse_ports("0").unwrap(), 0..=0);
+        let unknown = LineConfig::parse("lisen = \"x\"").unwrap_err();
+        assert!(unknown.problem.contains("unknown field"), "{unknown}");
+        let zero = LineConfig::parse("max_calls = 0").unwrap();
+        assert_eq!(
+            zero.settings().unwrap_err().to_string(),
+            "max_calls: must be more than 0"
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! The support line's self-service unlock over HTTP, on SQLite and PostgreSQL: a blocked
+//! device stays blocked after two wrong codes and is unblocked by two consecutive ones;
+//! the call needs the admin token and no code reaches the audit log.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{Db, Fixture};
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_two_codes_unblock() {
+    two_codes_unblock(Db::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_codes_unblock() {
+    two_codes_unblock(Db::Postgres).await
+}
+
+async fn two_codes_unblock(db: Db) {
+    let f = Fixture::new(db).await;
+    f.import_totp(1).await;
+    let (serial, user) = (f.serial(1), f.user(1));
+    f.activate(&serial, &user).await;
+    f.clock.advance_ms(30_000);
+    let wrong = if f.code(0) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    for _ in 0..3 {
+        f.validate(&user, wrong).await;
+    }
+    assert_ne!(f.view(&serial).await["blocked_until"], Value::Null);
+    let unlock = |first: String, second: String, admin: bool| {
+        let body = json!({"serial": serial, "first": first, "second": second});
+        let f = &f;
+        async move {
+            f.call("POST", "/v1/support/unlock-with-codes", Some(body), admin)
+                .await
+        }
+    };
+    // Without the admin token: refused.
+    let (status, _) = unlock(f.code(0), f.code(1), false).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Two wrong codes: still blocked.
+    let (status, body) = unlock(wrong.into(), wrong.into(), true).await;
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("wrong_code"))
+    );
+    assert_ne!(f.view(&serial).await["blocked_until"], Value::Null);
+    // Two right codes in the wrong order: still blocked.
+    let (status, _) = unlock(f.code(1), f.code(0), true).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_ne!(f.view(&serial).await["blocked_until"], Value::Null);
+    // The current code and the next: unblocked, and the next code after them works.
+    let (first, second) = (f.code(0), f.code(1));
+    let (status, body) = unlock(first.clone(), second.clone(), true).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({"status": "unlocked"}))
+    );
+    let view = f.view(&serial).await;
+    assert_eq!(
+        (view["blocked_until"].clone(), view["failures"].clone()),
+        (Value::Null, json!(0))
+    );
+    f.clock.advance_ms(60_000);
+    let (status, body) = f.validate(&user, &f.code(0)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Neither code is in the audit log.
+    let audit = f.service.store().audit_log(100).await.unwrap();
+    let text: String = audit
+        .iter()
+        .map(|e| format!("{} {} {} {}\n", e.actor, e.action, e.subject, e.result))
+        .collect();
+    assert!(text.contains("support-line unlock_with_codes"), "{text}");
+    for code in [wrong, &first, &second] {
+        assert!(!text.contains(code), "a code in the audit log:\n{text}");
+    }
+}
