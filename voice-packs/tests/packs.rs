@@ -37,6 +37,32 @@ fn shipped_packs_validate_and_are_small() {
     }
 }
 
+/// The Piper-built English pack: valid, every clip present, small, and its licence and
+/// voice named (the rebuild's byte check runs in scripts/intelligibility, which has Piper).
+#[test]
+fn the_piper_pack_validates_names_its_licence_and_is_small() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("en-joe");
+    let pack = VoicePack::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(pack.lang, Lang::En);
+    assert!(
+        pack.manifest.licence.starts_with("CC0-1.0"),
+        "{}",
+        pack.manifest.licence
+    );
+    assert!(pack.manifest.speaker.contains("en_US-joe-medium"));
+    let bytes: u64 = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(bytes < 400_000, "en-joe pack is {bytes} bytes");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| !name.ends_with(".wav") && name != "pack.toml")
+        .collect();
+    assert!(files.is_empty(), "only clips and pack.toml ship: {files:?}");
+}
+
 /// espeak-ng carries state from one utterance to the next, so a pack is reproducible from a
 /// fresh process (as `voice-pack build` runs), which is what this checks.
 #[test]
