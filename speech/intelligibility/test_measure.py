@@ -1,8 +1,12 @@
 """Unit tests of measure.py's normalisation and scoring (no recogniser needed):
 `python -m unittest discover -s speech/intelligibility`."""
 
+import tempfile
 import unittest
+from pathlib import Path
+from unittest import mock
 
+import measure
 from measure import edit_distance, normalise, seeded_codes
 
 
@@ -43,6 +47,15 @@ class Score(unittest.TestCase):
         self.assertEqual(codes, seeded_codes(16, 50))
         self.assertNotEqual(codes, seeded_codes(17, 50))
         self.assertTrue(all(len(c) == 6 and c.isdigit() for c in codes))
+
+
+class Model(unittest.TestCase):
+    def test_a_model_with_another_hash_is_refused(self):
+        with tempfile.TemporaryDirectory() as cache, \
+                mock.patch.object(measure, "WHISPER_BASE_SHA256", "0" * 64):
+            with self.assertRaises(SystemExit) as refused:
+                measure.whisper_model_dir(Path(cache))
+            self.assertIn("refusing a different model", str(refused.exception))
 
 
 if __name__ == "__main__":
