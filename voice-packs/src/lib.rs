@@ -1,7 +1,8 @@
-//! Voice packs: the tools that build a pack from espeak-ng ([`build`]) and record one from a
-//! human voice ([`record`]). The pack format, loading and validation live in
+//! Voice packs: the tools that build a pack from espeak-ng or Piper ([`build`]) and record
+//! one from a human voice ([`record`]). The pack format, loading and validation live in
 //! [`speech::pack`], because the device loads packs through the speech crate; the
-//! `voice-pack` binary wraps all three. The shipped packs are `voice-packs/da` and `/en`.
+//! `voice-pack` binary wraps all three. The shipped packs are `voice-packs/da`, `/en` and
+//! `/en-joe` (Piper, the English default).
 
 pub mod build;
 pub mod mic;

@@ -24,11 +24,18 @@ struct Cli {
 enum Command {
     /// Build a pack by synthesizing every clip (reproducible: same input, same bytes).
     Build {
-        /// Where the clips come from; only `espeak` is supported.
+        /// Where the clips come from: `espeak` (needs --lang) or `piper` (needs --voice).
         #[arg(long, default_value = "espeak")]
         from: String,
+        /// Language of an espeak-ng pack (a Piper voice's name gives its language).
         #[arg(long)]
-        lang: Lang,
+        lang: Option<Lang>,
+        /// Piper voice, e.g. en_US-joe-medium (shipped in a PyPI package; see voice-packs/README.md).
+        #[arg(long)]
+        voice: Option<String>,
+        /// Python with piper-tts and the voice's package (speech/intelligibility/venv.sh makes one).
+        #[arg(long, default_value = "python3")]
+        python: PathBuf,
         out: PathBuf,
     },
     /// Check a pack and report every fault at once; exits non-zero if it is broken.
@@ -46,6 +53,10 @@ enum Command {
         /// Licence of the recordings, for pack.toml.
         #[arg(long, default_value = "CC-BY-4.0")]
         licence: String,
+        /// Use recorded WAV files as the microphone, one per take in order (repeatable),
+        /// to rehearse or test a session without a sound card.
+        #[arg(long, value_name = "FILE.wav")]
+        take_wav: Vec<PathBuf>,
         out: PathBuf,
     },
 }
@@ -64,12 +75,32 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Build { from, lang, out } => {
-            if from != "espeak" {
-                bail!("--from {from:?}: only `espeak` can build a pack (use `record` for a human voice)");
-            }
-            let manifest = build::build_from_espeak(lang, &out)
-                .with_context(|| format!("building the {lang} pack in {}", out.display()))?;
+        Command::Build {
+            from,
+            lang,
+            voice,
+            python,
+            out,
+        } => {
+            let manifest = match (from.as_str(), lang, voice) {
+                ("espeak", Some(lang), None) => build::build_from_espeak(lang, &out)
+                    .with_context(|| format!("building the {lang} pack in {}", out.display()))?,
+                ("espeak", _, _) => bail!("--from espeak needs --lang and no --voice"),
+                ("piper", lang, Some(voice)) => {
+                    let voice_lang = build::piper_voice_lang(&voice)?;
+                    if lang.is_some_and(|lang| lang != voice_lang) {
+                        bail!("--lang does not match the Piper voice {voice:?} ({voice_lang})");
+                    }
+                    build::build_from_piper(&voice, &python, &out).with_context(|| {
+                        format!("building the {voice} pack in {}", out.display())
+                    })?
+                }
+                ("piper", _, None) => bail!("--from piper needs --voice (e.g. en_US-joe-medium)"),
+                (other, _, _) => bail!(
+                    "--from {other:?}: `espeak` or `piper` can build a pack (use `record` for a human voice)"
+                ),
+            };
+            let lang = &manifest.language;
             println!(
                 "built {} clips for {lang} in {}",
                 manifest.clips.len(),
@@ -83,16 +114,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             device,
             speaker,
             licence,
+            take_wav,
             out,
         } => {
-            let mut mic =
-                mic::CpalMic::open(device.as_deref()).context("opening the microphone")?;
+            let mut mic: Box<dyn mic::Microphone> = if take_wav.is_empty() {
+                Box::new(mic::CpalMic::open(device.as_deref()).context("opening the microphone")?)
+            } else {
+                Box::new(mic::WavFilesMic::new(take_wav))
+            };
             let stdin = std::io::stdin();
             let result = record_pack(
                 lang,
                 &out,
                 &Credits { speaker, licence },
-                &mut mic,
+                mic.as_mut(),
                 &mut stdin.lock(),
                 &mut std::io::stdout(),
             )?;

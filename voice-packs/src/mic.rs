@@ -61,6 +61,52 @@ impl Microphone for SimulatedMic {
     }
 }
 
+/// Recorded WAV files standing in for the microphone: each take is the next file, as
+/// recorded (any sample rate and channel count, 16-bit integer or 32-bit float), so a
+/// recording session can be rehearsed or tested end to end without a sound card
+/// (`voice-pack record --take-wav FILE ...`).
+#[derive(Debug)]
+pub struct WavFilesMic {
+    files: VecDeque<std::path::PathBuf>,
+}
+
+impl WavFilesMic {
+    pub fn new(files: impl IntoIterator<Item = std::path::PathBuf>) -> WavFilesMic {
+        WavFilesMic {
+            files: files.into_iter().collect(),
+        }
+    }
+}
+
+impl Microphone for WavFilesMic {
+    fn start(&mut self) -> Result<(), MicError> {
+        Ok(())
+    }
+
+    fn stop(&mut self) -> Result<Take, MicError> {
+        let path = self.files.pop_front().ok_or(MicError::OutOfTakes)?;
+        let fail = |e: hound::Error| MicError::Device(format!("{}: {e}", path.display()));
+        let mut reader = hound::WavReader::open(&path).map_err(fail)?;
+        let spec = reader.spec();
+        let samples = match spec.sample_format {
+            hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>(),
+            hound::SampleFormat::Int => {
+                let scale = (1u64 << (spec.bits_per_sample - 1)) as f32;
+                reader
+                    .samples::<i32>()
+                    .map(|s| s.map(|s| s as f32 / scale))
+                    .collect::<Result<_, _>>()
+            }
+        }
+        .map_err(fail)?;
+        Ok(Take {
+            sample_rate: spec.sample_rate,
+            channels: spec.channels,
+            samples,
+        })
+    }
+}
+
 #[cfg(feature = "record")]
 pub use real::CpalMic;
 

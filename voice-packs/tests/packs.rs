@@ -37,6 +37,32 @@ fn shipped_packs_validate_and_are_small() {
     }
 }
 
+/// The Piper-built English pack: valid, every clip present, small, and its licence and
+/// voice named (the rebuild's byte check runs in scripts/intelligibility, which has Piper).
+#[test]
+fn the_piper_pack_validates_names_its_licence_and_is_small() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("en-joe");
+    let pack = VoicePack::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(pack.lang, Lang::En);
+    assert!(
+        pack.manifest.licence.starts_with("CC0-1.0"),
+        "{}",
+        pack.manifest.licence
+    );
+    assert!(pack.manifest.speaker.contains("en_US-joe-medium"));
+    let bytes: u64 = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(bytes < 400_000, "en-joe pack is {bytes} bytes");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| !name.ends_with(".wav") && name != "pack.toml")
+        .collect();
+    assert!(files.is_empty(), "only clips and pack.toml ship: {files:?}");
+}
+
 /// espeak-ng carries state from one utterance to the next, so a pack is reproducible from a
 /// fresh process (as `voice-pack build` runs), which is what this checks.
 #[test]
@@ -234,7 +260,17 @@ fn build_binary_rejects_unknown_sources() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("only `espeak` can build a pack"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`espeak` or `piper` can build a pack"));
+}
+
+#[test]
+fn build_binary_needs_a_voice_for_piper() {
+    let out = Command::new(env!("CARGO_BIN_EXE_voice-pack"))
+        .args(["build", "--from", "piper", "/tmp/x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--from piper needs --voice"));
 }
 
 /// A take as a 44.1 kHz stereo microphone would give it: the clip with half a second of
@@ -319,6 +355,95 @@ fn a_scripted_recording_session_produces_a_valid_pack() {
         screen.contains("The pack is complete and valid."),
         "{screen}"
     );
+}
+
+/// The `voice-pack record` binary end to end, with recorded WAV files (44.1 kHz stereo,
+/// half a second of room noise around each word) standing in for the microphone and the
+/// speaker's key presses on stdin: one take redone, the rest kept.
+#[test]
+fn record_binary_makes_a_valid_pack_from_recorded_wavs() {
+    use std::io::Write as _;
+    let source = shipped(Lang::Da);
+    let takes_dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut keys = String::new();
+    for (n, id) in required_clip_ids().iter().enumerate() {
+        let clip = Pcm::read_wav(&source.join(format!("{id}.wav"))).unwrap();
+        let take = take_of(&clip.samples);
+        let path = takes_dir.path().join(format!("{n:02}-{id}.wav"));
+        let spec = hound::WavSpec {
+            channels: take.channels,
+            sample_rate: take.sample_rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut writer = hound::WavWriter::create(&path, spec).unwrap();
+        for s in &take.samples {
+            writer.write_sample((s * 32767.0) as i16).unwrap();
+        }
+        writer.finalize().unwrap();
+        if n == 1 {
+            // The speaker redoes the second clip: the same file is offered twice.
+            files.push(path.clone());
+            keys.push_str("\n\nr\n");
+        }
+        files.push(path);
+        keys.push_str("\n\n\n");
+    }
+    let out = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voice-pack"))
+        .args([
+            "record",
+            "--lang",
+            "da",
+            "--speaker",
+            "Frivillig",
+            "--licence",
+            "CC0-1.0",
+        ])
+        .args(
+            files
+                .iter()
+                .flat_map(|f| [std::ffi::OsStr::new("--take-wav"), f.as_os_str()]),
+        )
+        .arg(out.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(keys.as_bytes())
+        .unwrap();
+    let done = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&done.stdout);
+    assert!(
+        done.status.success(),
+        "{screen}\n{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(screen.contains("[1/13] digit-0 — say: «nul»"), "{screen}");
+    assert!(
+        screen.contains("The pack is complete and valid."),
+        "{screen}"
+    );
+    let pack = VoicePack::load(out.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(pack.lang, Lang::Da);
+    assert_eq!(pack.manifest.speaker, "Frivillig");
+    assert_eq!(pack.manifest.licence, "CC0-1.0");
+    // Each clip is its own take (trimmed): the files went in in order.
+    for id in required_clip_ids() {
+        let said = Pcm::read_wav(&out.path().join(format!("{id}.wav"))).unwrap();
+        let meant = Pcm::read_wav(&source.join(format!("{id}.wav"))).unwrap();
+        let (said, meant) = (said.duration_secs(), meant.duration_secs());
+        assert!(
+            (said - meant).abs() < 0.15,
+            "{id}: {said} s recorded from a {meant} s take"
+        );
+    }
 }
 
 #[test]
