@@ -1,25 +1,13 @@
 //! The API suite. Every test runs twice: on SQLite (a temporary file) and on PostgreSQL
 //! (`KODE_TEST_POSTGRES_URL`; the PostgreSQL half fails, never skips, when it is unset).
 
+#[macro_use]
 mod common;
 
 use axum::http::StatusCode;
 use common::{Db, Fixture, SECRET_B32};
 use serde_json::{json, Value};
 use service::Clock;
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Db::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Db::Postgres).await })*
-        }
-    };
-}
 
 on_both!(
     activate_then_validate_once,

@@ -1,6 +1,7 @@
 //! Regression tests for the service's correctness holes found in review (issue 15): each
 //! failed before its fix. Like the API suite, most run on SQLite and on PostgreSQL.
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
@@ -9,19 +10,6 @@ use axum::http::StatusCode;
 use common::{Db, Fixture, SECRET_B32};
 use serde_json::json;
 use sqlx::Row;
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Db::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Db::Postgres).await })*
-        }
-    };
-}
 
 on_both!(
     concurrent_activations_leave_one_active_device,

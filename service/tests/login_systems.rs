@@ -3,6 +3,7 @@
 //! POST) and `/validate/radiuscheck`, the rlm_rest check, the request limits, and the
 //! signed webhook with a local receiver that checks every signature.
 
+#[macro_use]
 mod common;
 
 use std::net::{IpAddr, SocketAddr};
@@ -20,19 +21,6 @@ use service::events::{sign, Events, WebhookConfig};
 use service::ratelimit::{Limiter, Limits, Rate};
 use service::{AdminToken, AppState};
 use tower::ServiceExt;
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Db::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Db::Postgres).await })*
-        }
-    };
-}
 
 on_both!(
     check_accepts_form_json_and_query_once,

@@ -14,6 +14,22 @@ use serde_json::Value;
 use service::{AdminToken, AppState, Clock, ManualClock, SecretBox, Service};
 use tower::ServiceExt;
 
+/// Makes each named `async fn NAME(db: Db)` of the test file two tests: `sqlite::NAME` and
+/// `postgres::NAME`. The file's root must have `Db` in scope.
+#[allow(unused_macros)]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Db::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Db::Postgres).await })*
+        }
+    };
+}
+
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 /// Base32 of RFC 4226's secret "12345678901234567890".
 pub const SECRET_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
