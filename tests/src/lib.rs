@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -64,6 +64,28 @@ fn build_location(profile_dir: &Path) -> (&Path, String) {
         Some(other) => other.to_owned(),
     };
     (target_dir, profile)
+}
+
+/// A child process killed (and reaped) when this is dropped, so a failing test leaves no
+/// server behind.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The 6-digit TOTP code (MitID's: SHA-1, 30 s) of base32 `secret`, `offset` steps from now.
+pub fn code_now(secret: &str, offset: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs() as i64;
+    otp::Totp::mitid(&otp::Secret::from_base32(secret).expect("a base32 secret"))
+        .code_for_step((now / 30 + offset) as u64)
+        .to_string()
 }
 
 /// Runs a command and returns its output; panics with the command line if it cannot start.

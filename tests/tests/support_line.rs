@@ -5,25 +5,15 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use otp::{Secret, Totp};
-use tests::{binary, run, stderr, stdout, Tmux};
+use tests::{binary, run, stderr, stdout, KillOnDrop, Tmux};
 
 const TOKEN: &str = "support-e2e-token";
 const SERIAL: &str = "KO000777";
 const USER: &str = "person-7";
 const SECRET_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn store_args(dir: &Path) -> Vec<String> {
     vec![
@@ -36,13 +26,7 @@ fn store_args(dir: &Path) -> Vec<String> {
 
 /// The device's code `offset` steps from now.
 fn code(offset: i64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    Totp::mitid(&Secret::from_base32(SECRET_B32).unwrap())
-        .code_for_step((now / 30 + offset) as u64)
-        .to_string()
+    tests::code_now(SECRET_B32, offset)
 }
 
 /// Types `input` into a binary's standard input and returns what it printed.
@@ -86,7 +70,7 @@ fn a_blocked_device_is_seen_and_lifted_by_support_then_the_citizen_logs_in() {
         .args(&store));
     assert!(output.status.success(), "import: {}", stderr(&output));
 
-    let mut server = Server(
+    let mut server = KillOnDrop(
         Command::new(&service)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(&store)

@@ -7,36 +7,20 @@
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::thread::sleep;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use otp::{Secret, Totp};
-use tests::{binary, run, stderr};
+use tests::{binary, run, stderr, KillOnDrop};
 
 const TOKEN: &str = "sip-unlock-token";
 const SERIAL: &str = "20261125";
 const USER: &str = "person-12";
 const SECRET_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The device's code `offset` steps from now.
 fn code(offset: i64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    Totp::mitid(&Secret::from_base32(SECRET_B32).unwrap())
-        .code_for_step((now / 30 + offset) as u64)
-        .to_string()
+    tests::code_now(SECRET_B32, offset)
 }
 
 fn free_udp_port() -> u16 {
@@ -124,7 +108,7 @@ fn a_blocked_device_is_unlocked_by_two_consecutive_codes_keyed_on_the_phone() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}");
-    let _service = Killed(
+    let _service = KillOnDrop(
         Command::new(&service)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(&store)
@@ -159,7 +143,7 @@ fn a_blocked_device_is_unlocked_by_two_consecutive_codes_keyed_on_the_phone() {
 
     // The line, closed hours (so two failed attempts end in the hours and goodbye).
     let log = std::fs::File::create(dir.path().join("line.log")).unwrap();
-    let mut line = Killed(
+    let mut line = KillOnDrop(
         Command::new(&phone)
             .args([
                 "sip",
