@@ -187,36 +187,24 @@ fn sink_failure(error: SinkError, joiner: Joiner<'_>) -> Failure {
 /// What the pack cannot say of `script`, as a sorted set of descriptions that never spell
 /// a code or serial: digit and letter clips are named by kind, not one by one in order.
 fn missing_clips(pack: &VoicePack, script: &Script) -> Vec<String> {
-    let mut missing = std::collections::BTreeSet::new();
     let other_lang = pack.lang != script.settings.lang;
+    let mut missing = std::collections::BTreeSet::new();
     for token in &script.tokens {
-        match token {
-            Token::Pause(_) => {}
-            Token::Text(_) => {
-                missing.insert("free text".to_owned());
-            }
-            Token::Prompt {
-                id, fixed: false, ..
-            } => {
-                missing.insert(format!("{id} (arguments)"));
-            }
-            Token::Digit { .. } | Token::Letter { .. } => {
-                let id = token.clip_id().expect("digits and letters have clip ids");
-                if other_lang || !pack.has_clip(&id) {
-                    let kind = if matches!(token, Token::Digit { .. }) {
-                        "digits"
-                    } else {
-                        "letters"
-                    };
-                    missing.insert(kind.to_owned());
-                }
-            }
-            Token::Prompt { .. } => {
-                let id = token.clip_id().expect("fixed prompts have clip ids");
-                if other_lang || !pack.has_clip(&id) {
-                    missing.insert(id.into_owned());
-                }
-            }
+        let Some(id) = token.clip_id() else {
+            match token {
+                Token::Text(_) => missing.insert("free text".to_owned()),
+                Token::Prompt { id, .. } => missing.insert(format!("{id} (arguments)")),
+                _ => false, // a pause
+            };
+            continue;
+        };
+        if other_lang || !pack.has_clip(&id) {
+            // Digits and letters by kind: their ids in order would spell the code.
+            missing.insert(match token {
+                Token::Digit { .. } => "digits".to_owned(),
+                Token::Letter { .. } => "letters".to_owned(),
+                _ => id.into_owned(),
+            });
         }
     }
     missing.into_iter().collect()
