@@ -962,7 +962,10 @@ impl Device {
     /// A function: red + a digit (held together, or sticky). Right-hand keys turn a
     /// setting up, left-hand keys down (MitID's rule); see [`function_of`].
     fn function_key(&mut self, key: Key, out: &mut Vec<Effect>) {
-        match function_of(key) {
+        let Some(function) = function_of(key) else {
+            return; // the red key is never its own function
+        };
+        match function {
             Function::Repeat => match self.last_message.clone() {
                 Some(message) => self.say(message, out),
                 None => self.say(Utterance::prompt("nothing-to-repeat"), out),
@@ -1130,10 +1133,7 @@ impl Device {
     /// In key help: the key's name and what it does alone and with the red key; with the
     /// red key held (`chord`), what the chord does.
     fn say_key_help(&mut self, key: Key, chord: bool, out: &mut Vec<Effect>) {
-        let function = match key {
-            Key::Function => "function",
-            digit => function_of(digit).name(),
-        };
+        let function = function_of(key).map_or("function", Function::name);
         let id = if chord {
             "key-help-chord"
         } else {
@@ -1184,18 +1184,21 @@ impl Function {
     }
 }
 
-/// The function of red + `key`: on each row the right-hand key turns its setting up and
-/// the left-hand key down (bottom row volume, middle row speed, top row language).
-pub fn function_of(key: Key) -> Function {
-    match (key, key.column()) {
-        (Key::D0 | Key::Function, _) => Function::Repeat,
-        (Key::D1 | Key::D3, Some(column)) => Function::Volume(column == Column::Right),
-        (Key::D4 | Key::D6, Some(column)) => Function::Rate(column == Column::Right),
-        (Key::D7 | Key::D9, Some(column)) => Function::Language(column == Column::Right),
-        (Key::D2, _) => Function::Grouping,
-        (Key::D5, _) => Function::KeyHelp,
-        _ => Function::Menu,
-    }
+/// The function of red + digit `key` (`None` for the red key itself): on each row the
+/// right-hand key turns its setting up and the left-hand key down (bottom row volume,
+/// middle row speed, top row language).
+pub fn function_of(key: Key) -> Option<Function> {
+    let up = key.column() == Some(Column::Right);
+    Some(match key {
+        Key::Function => return None,
+        Key::D0 => Function::Repeat,
+        Key::D1 | Key::D3 => Function::Volume(up),
+        Key::D4 | Key::D6 => Function::Rate(up),
+        Key::D7 | Key::D9 => Function::Language(up),
+        Key::D2 => Function::Grouping,
+        Key::D5 => Function::KeyHelp,
+        Key::D8 => Function::Menu,
+    })
 }
 
 #[cfg(test)]
