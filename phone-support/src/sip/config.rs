@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::prompts::VoiceChoice;
-use super::{Limits, Settings};
+use super::{Limits, QueueSettings, Settings};
 
 /// The file as written.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -32,6 +32,14 @@ pub struct LineConfig {
     pub voice: Option<String>,
     pub transcripts: Option<PathBuf>,
     pub stats_file: Option<PathBuf>,
+    /// "ADDRESS:PORT" of the control API for the agents' console; absent: none.
+    pub control: Option<String>,
+    /// The menu's languages, the first spoken first ("da", "en").
+    pub languages: Option<Vec<String>>,
+    /// The first guess of the wait each caller ahead in the queue adds, in seconds.
+    pub queue_wait_per_caller_secs: Option<u64>,
+    /// How often a waiting caller hears the place in the queue, in seconds.
+    pub queue_announce_secs: Option<u64>,
 }
 
 /// A configuration problem, naming the field.
@@ -68,6 +76,12 @@ impl LineConfig {
             voice: over.voice.or(self.voice),
             transcripts: over.transcripts.or(self.transcripts),
             stats_file: over.stats_file.or(self.stats_file),
+            control: over.control.or(self.control),
+            languages: over.languages.or(self.languages),
+            queue_wait_per_caller_secs: over
+                .queue_wait_per_caller_secs
+                .or(self.queue_wait_per_caller_secs),
+            queue_announce_secs: over.queue_announce_secs.or(self.queue_announce_secs),
         }
     }
 
@@ -134,7 +148,44 @@ impl LineConfig {
             }
             dir => VoiceChoice::Pack(PathBuf::from(dir)),
         };
+        let control = match &self.control {
+            Some(text) => Some(
+                text.parse::<SocketAddr>()
+                    .map_err(|_| bad("control", format!("{text:?} is not ADDRESS:PORT")))?,
+            ),
+            None => None,
+        };
+        let mut languages = Vec::new();
+        for code in self.languages.iter().flatten() {
+            let lang: speech::Lang = code
+                .parse()
+                .map_err(|e: speech::UnknownLang| bad("languages", e.to_string()))?;
+            if languages.contains(&lang) {
+                return Err(bad("languages", format!("{code:?} is listed twice")));
+            }
+            languages.push(lang);
+        }
+        if self.languages.is_some() && languages.is_empty() {
+            return Err(bad("languages", "list at least one of \"da\", \"en\""));
+        }
+        let queue_defaults = QueueSettings::default();
+        let queue = QueueSettings {
+            wait_per_caller: Duration::from_secs(positive(
+                "queue_wait_per_caller_secs",
+                self.queue_wait_per_caller_secs,
+                queue_defaults.wait_per_caller.as_secs(),
+            )?),
+            announce_every: Duration::from_secs(positive(
+                "queue_announce_secs",
+                self.queue_announce_secs,
+                queue_defaults.announce_every.as_secs(),
+            )?),
+        };
         let settings = Settings {
+            control,
+            control_token: None,
+            languages,
+            queue,
             listen,
             rtp_ports,
             advertise,
