@@ -267,6 +267,7 @@ impl Media {
             tracing::debug!(call = %self.call_id, pt = packet.payload_type, "ignoring RTP of a payload type not negotiated");
             return None;
         }
+        self.stats.packets_received.fetch_add(1, Ordering::Relaxed);
         let mut heard = None;
         for byte in packet.payload {
             if let Some(key) = self.detector.push(self.law.decode(*byte)) {
