@@ -14,7 +14,7 @@ use speech::{Lang, Utterance};
 
 use crate::flow::{End, FlowSet};
 use crate::queue::{self, PhoneNumber};
-use crate::rules::hours::status_at;
+use crate::rules::hours::OpeningHours;
 
 /// How long the menu waits for a key before asking again.
 pub const NO_INPUT_TIMEOUT: Duration = Duration::from_secs(8);
@@ -219,6 +219,7 @@ pub struct Ivr<'f> {
     languages: Vec<Lang>,
     caller: Option<PhoneNumber>,
     callback: Option<PhoneNumber>,
+    hours: OpeningHours,
 }
 
 impl<'f> Ivr<'f> {
@@ -234,7 +235,14 @@ impl<'f> Ivr<'f> {
             languages: Lang::ALL.to_vec(),
             caller: None,
             callback: None,
+            hours: OpeningHours::default(),
         }
+    }
+
+    /// The line's opening hours (default: the published ones).
+    pub fn with_hours(mut self, hours: OpeningHours) -> Self {
+        self.hours = hours;
+        self
     }
 
     /// The languages the menu offers, the first one spoken first; an empty list keeps
@@ -353,10 +361,10 @@ impl<'f> Ivr<'f> {
             (_, Input::Key(Key::Star)) => self.present(),
             // 0 asks for an agent; when closed, the caller hears the hours and stays.
             (_, Input::Key(Key::Digit(0))) => {
-                if status_at(now).open {
+                if self.hours.status_at(now).open {
                     self.queue()
                 } else {
-                    let mut effects = vec![self.say(closed_message(now))];
+                    let mut effects = vec![self.say(closed_message(&self.hours, now))];
                     effects.extend(self.present());
                     effects
                 }
@@ -733,11 +741,11 @@ impl<'f> Ivr<'f> {
 
     /// An agent when the line is open; otherwise the hours and goodbye.
     fn agent_or_goodbye(&mut self, now: NaiveDateTime, closed: Ending) -> Vec<Effect> {
-        if status_at(now).open {
+        if self.hours.status_at(now).open {
             return self.queue();
         }
         self.state = State::Ended(closed);
-        let words = closed_message(now)
+        let words = closed_message(&self.hours, now)
             .then_prompt("phone-call-again")
             .then_prompt("phone-goodbye");
         vec![self.say(words), Effect::HangUp]
@@ -746,15 +754,28 @@ impl<'f> Ivr<'f> {
 
 /// "The line is closed", the hours, and when it opens next (always today or tomorrow,
 /// since it opens every day).
-fn closed_message(now: NaiveDateTime) -> Utterance {
-    let status = status_at(now);
+fn closed_message(hours: &OpeningHours, now: NaiveDateTime) -> Utterance {
+    let status = hours.status_at(now);
     let hour = status.next_change.format("%-H").to_string();
     let id = if status.next_change.date() == now.date() {
         "phone-opens-today"
     } else {
         "phone-opens-tomorrow"
     };
-    Utterance::prompt("phone-closed").then_prompt_with(id, &[("hour", &hour)])
+    let span = |(open, close): (u32, u32)| (open.to_string(), close.to_string());
+    let (weekday_open, weekday_close) = span(hours.weekdays);
+    let (weekend_open, weekend_close) = span(hours.weekends);
+    Utterance::default()
+        .then_prompt_with(
+            "phone-closed",
+            &[
+                ("weekday_open", &weekday_open),
+                ("weekday_close", &weekday_close),
+                ("weekend_open", &weekend_open),
+                ("weekend_close", &weekend_close),
+            ],
+        )
+        .then_prompt_with(id, &[("hour", &hour)])
 }
 
 #[cfg(test)]

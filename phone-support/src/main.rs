@@ -401,6 +401,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 languages: Some(languages).filter(|l| !l.is_empty()),
                 queue_wait_per_caller_secs: None,
                 queue_announce_secs: None,
+                hours_weekdays: None,
+                hours_weekends: None,
             };
             let (mut settings, voice, flow_files) = file.overridden_by(options).settings()?;
             settings.fixed_time = parse_at(&at)?;

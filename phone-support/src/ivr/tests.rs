@@ -169,7 +169,16 @@ fn zero_when_closed_tells_the_hours_and_stays() {
     };
     assert_eq!(
         first.parts,
-        Utterance::prompt("phone-closed")
+        Utterance::default()
+            .then_prompt_with(
+                "phone-closed",
+                &[
+                    ("weekday_open", "8"),
+                    ("weekday_close", "20"),
+                    ("weekend_open", "10"),
+                    ("weekend_close", "16")
+                ]
+            )
             .then_prompt_with("phone-opens-tomorrow", &[("hour", "8")])
             .parts
     );
@@ -507,4 +516,28 @@ fn the_hand_over_names_the_flow_and_steps() {
         .last()
         .unwrap()
         .starts_with(&format!("{flow}/")));
+}
+
+#[test]
+fn the_configured_hours_decide_and_are_said() {
+    let flows = flows();
+    let hours = OpeningHours {
+        weekdays: (9, 15),
+        weekends: (11, 13),
+    };
+    let mut ivr = Ivr::new(&flows).with_hours(hours);
+    ivr.start();
+    // Wednesday 16:00: open on the published hours, closed on these.
+    let effects = press(&mut ivr, "0", at("2026-11-25 16:00"));
+    let Effect::Say(_, words) = &effects[0] else {
+        panic!("{effects:?}")
+    };
+    let Part::Prompt { id, args } = &words.parts[0] else {
+        panic!("{words:?}")
+    };
+    assert_eq!(id, "phone-closed");
+    assert!(args.contains(&("weekday_close".to_owned(), "15".to_owned())));
+    assert!(args.contains(&("weekend_open".to_owned(), "11".to_owned())));
+    assert!(prompt_ids(&effects).contains(&"phone-opens-tomorrow".to_owned()));
+    assert_eq!(ivr.place(), Some(Place::Menu));
 }

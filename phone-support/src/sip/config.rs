@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::prompts::VoiceChoice;
 use super::{Limits, QueueSettings, Settings};
+use crate::rules::hours::{parse_span, OpeningHours};
 
 /// The file as written.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -40,6 +41,10 @@ pub struct LineConfig {
     pub queue_wait_per_caller_secs: Option<u64>,
     /// How often a waiting caller hears the place in the queue, in seconds.
     pub queue_announce_secs: Option<u64>,
+    /// Opening hours Monday–Friday, "OPEN-CLOSE" in whole hours (default "8-20").
+    pub hours_weekdays: Option<String>,
+    /// Opening hours on Saturdays, Sundays and public holidays (default "10-16").
+    pub hours_weekends: Option<String>,
 }
 
 /// A configuration problem, naming the field.
@@ -82,6 +87,8 @@ impl LineConfig {
                 .queue_wait_per_caller_secs
                 .or(self.queue_wait_per_caller_secs),
             queue_announce_secs: over.queue_announce_secs.or(self.queue_announce_secs),
+            hours_weekdays: over.hours_weekdays.or(self.hours_weekdays),
+            hours_weekends: over.hours_weekends.or(self.hours_weekends),
         }
     }
 
@@ -181,7 +188,17 @@ impl LineConfig {
                 queue_defaults.announce_every.as_secs(),
             )?),
         };
+        let published = OpeningHours::default();
+        let span = |field: &'static str, text: &Option<String>, default| match text {
+            Some(text) => parse_span(field, text).map_err(|e| bad(field, e.to_string())),
+            None => Ok(default),
+        };
+        let hours = OpeningHours {
+            weekdays: span("hours_weekdays", &self.hours_weekdays, published.weekdays)?,
+            weekends: span("hours_weekends", &self.hours_weekends, published.weekends)?,
+        };
         let settings = Settings {
+            hours,
             control,
             control_token: None,
             languages,
@@ -232,6 +249,44 @@ mod tests {
         assert_eq!(settings.rtp_ports, 20000..=20999);
         assert_eq!(voice, VoiceChoice::Espeak);
         assert!(flows.is_empty());
+        assert_eq!(settings.hours, OpeningHours::default());
+        assert_eq!(settings.languages, [speech::Lang::Da, speech::Lang::En]);
+        assert_eq!(settings.control, Some("127.0.0.1:5070".parse().unwrap()));
+    }
+
+    #[test]
+    fn hours_languages_and_queue_settings_are_checked() {
+        let config = LineConfig::parse(
+            "hours_weekdays = \"9-17\"\nlanguages = [\"en\"]\nqueue_announce_secs = 30\n",
+        )
+        .unwrap();
+        let (settings, ..) = config.settings().unwrap();
+        assert_eq!(settings.hours.weekdays, (9, 17));
+        assert_eq!(settings.hours.weekends, (10, 16));
+        assert_eq!(settings.languages, [speech::Lang::En]);
+        assert_eq!(settings.queue.announce_every, Duration::from_secs(30));
+        for (text, field, problem) in [
+            (
+                "hours_weekdays = \"20-8\"",
+                "hours_weekdays",
+                "open before it closes",
+            ),
+            ("hours_weekends = \"10\"", "hours_weekends", "OPEN-CLOSE"),
+            ("hours_weekends = \"10-25\"", "hours_weekends", "0 to 24"),
+            ("languages = [\"de\"]", "languages", "unknown language"),
+            ("languages = []", "languages", "at least one"),
+            ("languages = [\"da\", \"da\"]", "languages", "twice"),
+            ("control = \"here\"", "control", "ADDRESS:PORT"),
+            (
+                "queue_announce_secs = 0",
+                "queue_announce_secs",
+                "more than 0",
+            ),
+        ] {
+            let error = LineConfig::parse(text).unwrap().settings().unwrap_err();
+            assert_eq!(error.field, field, "{text}");
+            assert!(error.problem.contains(problem), "{text}: {error}");
+        }
     }
 
     #[test]

@@ -29,7 +29,7 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::queue::BoardError;
-use crate::rules::hours::status_at;
+use crate::rules::hours::OpeningHours;
 
 use super::board::LineBoard;
 
@@ -37,6 +37,7 @@ use super::board::LineBoard;
 struct Control {
     board: Arc<LineBoard>,
     token: Option<Arc<str>>,
+    hours: OpeningHours,
     clock: Arc<dyn Fn() -> NaiveDateTime + Send + Sync>,
 }
 
@@ -50,6 +51,7 @@ pub async fn serve(
     listen: SocketAddr,
     board: Arc<LineBoard>,
     token: Option<String>,
+    hours: OpeningHours,
     clock: Arc<dyn Fn() -> NaiveDateTime + Send + Sync>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
@@ -61,6 +63,7 @@ pub async fn serve(
     let state = Control {
         board,
         token: token.map(Arc::from),
+        hours,
         clock,
     };
     axum::serve(listener, router(state))
@@ -95,7 +98,7 @@ async fn authorize(State(state): State<Control>, request: Request, next: Next) -
 
 fn snapshot(state: &Control) -> serde_json::Value {
     serde_json::json!({
-        "open": status_at((state.clock)()).open,
+        "open": state.hours.status_at((state.clock)()).open,
         "calls": state.board.views(),
     })
 }
@@ -183,6 +186,7 @@ mod tests {
                 Duration::from_secs(60),
             )),
             token: token.map(Arc::from),
+            hours: OpeningHours::default(),
             clock: Arc::new(move || noon),
         }
     }

@@ -89,6 +89,8 @@ pub struct Settings {
     pub control_token: Option<String>,
     /// The menu's languages, the first spoken first.
     pub languages: Vec<speech::Lang>,
+    /// When the line takes callers to agents.
+    pub hours: crate::rules::hours::OpeningHours,
     pub queue: QueueSettings,
 }
 
@@ -188,8 +190,10 @@ pub async fn serve(
         let board = board.clone();
         let token = token.clone();
         let control_token = settings.control_token.clone();
+        let hours = settings.hours;
         tokio::spawn(async move {
-            if let Err(e) = control::serve(listen, board, control_token, clock, token).await {
+            if let Err(e) = control::serve(listen, board, control_token, hours, clock, token).await
+            {
                 tracing::error!("the control API stopped: {e:#}");
             }
         });
@@ -515,6 +519,7 @@ async fn answer_and_run(
     };
     let mut ivr = Ivr::new(line.flows)
         .with_languages(&line.settings.languages)
+        .with_hours(line.settings.hours)
         .with_caller(caller);
     let board_id = line
         .board

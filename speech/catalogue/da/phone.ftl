@@ -12,7 +12,8 @@ phone-hints = Tryk stjerne for at høre det igen, firkant for at gå tilbage, el
 phone-invalid-key = Den tast kan ikke bruges her.
 phone-no-input = Jeg hørte ikke noget valg.
 phone-queue = Du bliver nu stillet i kø til en medarbejder. Bliv venligst i røret.
-phone-closed = Telefonen er lukket lige nu. Vi har åbent mandag til fredag fra 8 til 20, og lørdag, søndag og helligdage fra 10 til 16.
+# The opening hours as set for the line (published: 8–20 and 10–16), whole hours.
+phone-closed = Telefonen er lukket lige nu. Vi har åbent mandag til fredag fra { $weekday_open } til { $weekday_close }, og lørdag, søndag og helligdage fra { $weekend_open } til { $weekend_close }.
 # { $hour }: the whole hour the line opens, e.g. 8 or 10.
 phone-opens-today = Vi åbner igen i dag klokken { $hour }.
 phone-opens-tomorrow = Vi åbner igen i morgen klokken { $hour }.

@@ -12,7 +12,8 @@ phone-hints = Press star to hear this again, hash to go back, or 0 to speak to a
 phone-invalid-key = That key cannot be used here.
 phone-no-input = I did not hear a choice.
 phone-queue = You are now in the queue for an agent. Please hold.
-phone-closed = The line is closed right now. We are open Monday to Friday from 8 to 20, and on Saturdays, Sundays and public holidays from 10 to 16.
+# The opening hours as set for the line (published: 8–20 and 10–16), whole hours.
+phone-closed = The line is closed right now. We are open Monday to Friday from { $weekday_open } to { $weekday_close }, and on Saturdays, Sundays and public holidays from { $weekend_open } to { $weekend_close }.
 # { $hour }: the whole hour the line opens, e.g. 8 or 10.
 phone-opens-today = We open again today at { $hour }.
 phone-opens-tomorrow = We open again tomorrow at { $hour }.
