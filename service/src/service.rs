@@ -828,10 +828,15 @@ impl Service {
         Err(ServiceError::Contention)
     }
 
-    /// The support view of a device.
+    /// The support view of a device, by its serial or by the serial as keyed on a
+    /// telephone keypad (the support line's hand-over carries what the caller keyed).
     pub async fn device_view(&self, serial: &str, actor: &str) -> Result<DeviceView, ServiceError> {
         let now = self.now_ms();
-        let serial = &check_serial(serial)?;
+        let keyed = check_serial(serial)?;
+        let serial = &match self.serial_keyed_as(&keyed).await? {
+            two_codes::KeyedSerial::One(serial) => serial,
+            _ => keyed,
+        };
         let device = self.store.device(serial).await?;
         let result = if device.is_some() {
             "ok"

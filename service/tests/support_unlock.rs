@@ -122,6 +122,8 @@ async fn serial_keyed_on_a_keypad(db: Db) {
                 .await
         }
     };
+    // The support view finds the device by what the caller keyed, for the agent's hand-over.
+    assert_eq!(f.view(&keyed).await["serial"], json!(serial));
     let (status, body) = unlock(f.code(0), f.code(1)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(f.view(&serial).await["blocked_until"], Value::Null);

@@ -67,7 +67,7 @@ pub fn check_two_codes(
 
 /// Which device a serial keyed on a telephone keypad names.
 #[derive(Debug, PartialEq, Eq)]
-enum KeyedSerial {
+pub(crate) enum KeyedSerial {
     One(String),
     None,
     Several(usize),
@@ -79,7 +79,7 @@ impl Service {
     /// ([`otp::Serial::keypad`]: `KP2026000001` is keyed `572026000001`). Only an
     /// all-digit entry that names no device directly is looked up by keypad form, by a
     /// scan of the serials of its length (a rare path: callers whose serial has letters).
-    async fn serial_keyed_as(&self, keyed: &str) -> Result<KeyedSerial, ServiceError> {
+    pub(crate) async fn serial_keyed_as(&self, keyed: &str) -> Result<KeyedSerial, ServiceError> {
         if self.store.device(keyed).await?.is_some() {
             return Ok(KeyedSerial::One(keyed.to_owned()));
         }
