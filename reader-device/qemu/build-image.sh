@@ -4,7 +4,8 @@
 #   target/qemu/initrd.cpio.gz  busybox-static:arm64 as init, the kernel modules the device
 #                            needs, reader-device cross-built for aarch64 (--features linux,
 #                            a voice pack instead of espeak-ng) with its libraries (libc,
-#                            libasound2 from the arm64 multiarch packages) and ALSA's config
+#                            libasound2 from the arm64 multiarch packages), ALSA's config
+#                            and amixer (alsa-utils:arm64) to unmute the card
 #   target/qemu/state.img    a blank 16 MiB ext4 disk for the device's state (copy it per run)
 # Idempotent and non-interactive: installs what is missing (root or sudo), keeps the
 # downloaded .debs and the extracted kernel under target/qemu, rebuilds the initramfs.
@@ -43,12 +44,14 @@ kernel_package=$(apt-cache depends linux-image-arm64:arm64 | sed -n 's/ *Depends
 [ -n "$kernel_package" ] || { echo "build-image: cannot resolve linux-image-arm64:arm64" >&2; exit 1; }
 kernel_deb=$(fetch "$kernel_package")
 busybox_deb=$(fetch busybox-static)
+alsa_utils_deb=$(fetch alsa-utils)
 if [ ! -f "$out/kernel/.from" ] || [ "$(cat "$out/kernel/.from")" != "$kernel_deb" ]; then
     rm -rf "$out/kernel" && mkdir -p "$out/kernel"
     dpkg-deb -x "$kernel_deb" "$out/kernel"
     echo "$kernel_deb" > "$out/kernel/.from"
 fi
 rm -rf "$out/busybox" && dpkg-deb -x "$busybox_deb" "$out/busybox"
+rm -rf "$out/alsa-utils" && dpkg-deb -x "$alsa_utils_deb" "$out/alsa-utils"
 cp "$out"/kernel/boot/vmlinuz-* "$out/vmlinuz"
 moddir=$(ls -d "$out"/kernel/lib/modules/*)
 
@@ -91,7 +94,10 @@ copy_libs() {
         copy_libs "$found"
     done
 }
+# amixer: a new sound card's mixer starts muted (a Pi restores it with alsactl).
+cp "$out/alsa-utils/usr/bin/amixer" "$rootfs/usr/bin/amixer"
 copy_libs "$rootfs/usr/bin/reader-device"
+copy_libs "$rootfs/usr/bin/amixer"
 interpreter=$(aarch64-linux-gnu-readelf -l "$rootfs/usr/bin/reader-device" | sed -n 's/.*interpreter: \(.*\)\]/\1/p')
 mkdir -p "$rootfs$(dirname "$interpreter")"
 [ -e "$rootfs$interpreter" ] || cp -L "/usr/aarch64-linux-gnu/lib/$(basename "$interpreter")" "$rootfs$interpreter"

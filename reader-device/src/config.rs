@@ -351,7 +351,12 @@ mod tests {
     #[test]
     fn the_example_configs_load() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-        for name in ["pi.toml", "terminal.toml", "linux.toml", "../qemu/device.toml"] {
+        for name in [
+            "pi.toml",
+            "terminal.toml",
+            "linux.toml",
+            "../qemu/device.toml",
+        ] {
             let config = DeviceConfig::load(&dir.join(name))
                 .unwrap_or_else(|error| panic!("{name}: {error}"));
             assert!(config.provisioning.is_absolute());
@@ -384,11 +389,21 @@ mod tests {
         assert!(message.contains("key \"function\""), "{message}");
         std::fs::write(&path, format!("{linux}{all_but_red}kp_enter = \"f\"\n")).unwrap();
         let message = DeviceConfig::load(&path).unwrap_err().to_string();
-        assert!(message.contains("\"kp_enter\" is not an evdev key"), "{message}");
+        assert!(
+            message.contains("\"kp_enter\" is not an evdev key"),
+            "{message}"
+        );
         std::fs::write(&path, format!("{linux}{all_but_red}KEY_KPENTER = \"11\"\n")).unwrap();
         let message = DeviceConfig::load(&path).unwrap_err().to_string();
-        assert!(message.contains("KEY_KPENTER") && message.contains("11"), "{message}");
-        std::fs::write(&path, format!("{linux}{all_but_red}KEY_KPENTER = \"red\"\n")).unwrap();
+        assert!(
+            message.contains("KEY_KPENTER") && message.contains("11"),
+            "{message}"
+        );
+        std::fs::write(
+            &path,
+            format!("{linux}{all_but_red}KEY_KPENTER = \"red\"\n"),
+        )
+        .unwrap();
         DeviceConfig::load(&path).unwrap();
         std::fs::write(&path, "serial = \"KP20,26\"").unwrap();
         let message = DeviceConfig::load(&path).unwrap_err().to_string();

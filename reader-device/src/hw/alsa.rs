@@ -1,6 +1,7 @@
 //! Audio through cpal to ALSA devices by name (features `rpi` and `linux`).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
@@ -23,10 +24,12 @@ struct Queue {
 }
 
 /// Audio through cpal to the ALSA device configured for each channel. A stream is opened
-/// when an utterance needs a device or rate it does not have yet.
+/// when an utterance needs a device or rate it does not have yet, or when the open one
+/// reported an error (cpal's ALSA stream does not recover from every underrun).
 pub struct CpalAudio {
     config: AudioConfig,
     queue: Arc<Mutex<Queue>>,
+    broken: Arc<AtomicBool>,
     stream: Option<(String, u32, cpal::Stream)>,
     stopped: bool,
 }
@@ -36,6 +39,7 @@ impl CpalAudio {
         CpalAudio {
             config,
             queue: Arc::default(),
+            broken: Arc::default(),
             stream: None,
             stopped: true,
         }
@@ -63,6 +67,8 @@ impl CpalAudio {
             buffer_size: cpal::BufferSize::Default,
         };
         let queue = Arc::clone(&self.queue);
+        let broken = Arc::clone(&self.broken);
+        broken.store(false, Ordering::SeqCst);
         let stream = device
             .build_output_stream(
                 &config,
@@ -75,7 +81,11 @@ impl CpalAudio {
                         frame.iter_mut().for_each(|out| *out = sample);
                     }
                 },
-                |error| tracing::warn!("audio stream: {error}"),
+                move |error| {
+                    if !broken.swap(true, Ordering::SeqCst) {
+                        tracing::warn!("audio stream: {error}");
+                    }
+                },
                 None,
             )
             .map_err(|e| failed(part)(e.to_string()))?;
@@ -98,7 +108,8 @@ impl AudioOut for CpalAudio {
         let current = self
             .stream
             .as_ref()
-            .is_some_and(|(open, rate, _)| *open == name && *rate == sample_rate);
+            .is_some_and(|(open, rate, _)| *open == name && *rate == sample_rate)
+            && !self.broken.load(Ordering::SeqCst);
         if !current {
             self.stream = None;
             let stream = self.open(&name, sample_rate)?;

@@ -85,9 +85,9 @@ impl EvdevKeypad {
     fn scan(&mut self) {
         self.last_scan = Some(Instant::now());
         for (path, device) in evdev::enumerate() {
-            let has_a_key = device.supported_keys().is_some_and(|keys| {
-                self.codes.iter().any(|(code, _)| keys.contains(*code))
-            });
+            let has_a_key = device
+                .supported_keys()
+                .is_some_and(|keys| self.codes.iter().any(|(code, _)| keys.contains(*code)));
             if !has_a_key {
                 continue;
             }
@@ -254,9 +254,15 @@ impl SysfsRtc {
         let path = dir.join("since_epoch");
         let started = Instant::now();
         let start_ms = match std::fs::read_to_string(&path) {
-            Ok(text) => text.trim().parse::<u64>().map_err(|_| {
-                failed("RTC")(format!("{}: not a number: {:?}", path.display(), text.trim()))
-            })? * 1000,
+            Ok(text) => {
+                text.trim().parse::<u64>().map_err(|_| {
+                    failed("RTC")(format!(
+                        "{}: not a number: {:?}",
+                        path.display(),
+                        text.trim()
+                    ))
+                })? * 1000
+            }
             Err(error) if error.raw_os_error() == Some(libc::EINVAL) => {
                 tracing::error!("the RTC's time is invalid (it lost power)");
                 0
@@ -381,7 +387,9 @@ impl FbScreen {
         let got = unsafe { libc::ioctl(fd, FBIOGET_VSCREENINFO as _, var.as_mut_ptr()) };
         if got < 0 {
             let error = std::io::Error::last_os_error();
-            return Err(failed("framebuffer")(format!("FBIOGET_VSCREENINFO: {error}")));
+            return Err(failed("framebuffer")(format!(
+                "FBIOGET_VSCREENINFO: {error}"
+            )));
         }
         var[ACTIVATE_WORD] = FB_ACTIVATE_FORCE;
         // SAFETY: as above.
@@ -416,7 +424,10 @@ impl Display for FbScreen {
                 row.extend_from_slice(self.pixel(framebuffer.is_light(x, y)));
             }
             let offset = y as usize * self.stride;
-            assert!(offset + row.len() <= self.map_len, "row {y} outside the mapping");
+            assert!(
+                offset + row.len() <= self.map_len,
+                "row {y} outside the mapping"
+            );
             // SAFETY: the row lies inside the mapping (checked above), which lives as long
             // as `self`; nothing else in this process aliases it.
             unsafe {

@@ -364,4 +364,3 @@ impl Battery for Max17048 {
         Ok(soc[0].min(100))
     }
 }
-
