@@ -443,3 +443,44 @@ impl Display for FbScreen {
             .map_err(|error| failed("framebuffer")(format!("blank: {error}")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{DeviceConfig, HardwareConfig};
+
+    #[test]
+    fn the_example_key_maps_name_real_evdev_codes() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for file in [
+            "config/linux.toml",
+            "qemu/device.toml",
+            "qemu/device-hotp.toml",
+        ] {
+            let config = DeviceConfig::load(&dir.join(file)).unwrap();
+            let HardwareConfig::Linux(linux) = config.hardware else {
+                panic!("{file} is not a linux config");
+            };
+            for (name, _) in linux.key_codes().unwrap() {
+                assert!(KeyCode::from_str(&name).is_ok(), "{file}: {name}");
+            }
+        }
+        assert!(KeyCode::from_str("KEY_KP10").is_err());
+    }
+
+    #[test]
+    fn the_rtc_is_read_from_sysfs_and_runs_on() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("since_epoch"), "1780315200\n").unwrap();
+        let mut rtc = SysfsRtc::open(dir.path()).unwrap();
+        let now = rtc.unix_ms().unwrap();
+        assert!((1_780_315_200_000..1_780_315_205_000).contains(&now), "{now}");
+        assert!(rtc.unix_ms().unwrap() >= now);
+
+        std::fs::write(dir.path().join("since_epoch"), "soon").unwrap();
+        let error = SysfsRtc::open(dir.path()).err().unwrap().to_string();
+        assert!(error.contains("since_epoch") && error.contains("soon"), "{error}");
+        let error = SysfsRtc::open(&dir.path().join("rtc9")).err().unwrap().to_string();
+        assert!(error.contains("rtc9"), "{error}");
+    }
+}
