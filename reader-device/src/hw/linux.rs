@@ -474,13 +474,22 @@ mod tests {
         std::fs::write(dir.path().join("since_epoch"), "1780315200\n").unwrap();
         let mut rtc = SysfsRtc::open(dir.path()).unwrap();
         let now = rtc.unix_ms().unwrap();
-        assert!((1_780_315_200_000..1_780_315_205_000).contains(&now), "{now}");
+        assert!(
+            (1_780_315_200_000..1_780_315_205_000).contains(&now),
+            "{now}"
+        );
         assert!(rtc.unix_ms().unwrap() >= now);
 
         std::fs::write(dir.path().join("since_epoch"), "soon").unwrap();
         let error = SysfsRtc::open(dir.path()).err().unwrap().to_string();
-        assert!(error.contains("since_epoch") && error.contains("soon"), "{error}");
-        let error = SysfsRtc::open(&dir.path().join("rtc9")).err().unwrap().to_string();
+        assert!(
+            error.contains("since_epoch") && error.contains("soon"),
+            "{error}"
+        );
+        let error = SysfsRtc::open(&dir.path().join("rtc9"))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(error.contains("rtc9"), "{error}");
     }
 }
