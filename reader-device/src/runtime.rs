@@ -157,8 +157,9 @@ pub struct Runtime<S, M> {
     headphones: Option<bool>,
     battery: Option<u8>,
     asleep: bool,
-    /// When the last key went down, until the speech it led to starts.
-    key_down_at: Option<Instant>,
+    /// When the last key edge came (the red key acts on release, digits on press), until
+    /// the speech it led to starts.
+    key_at: Option<Instant>,
 }
 
 impl<S, M> std::fmt::Debug for Runtime<S, M> {
@@ -187,7 +188,7 @@ impl<S: Synthesizer, M: SlotMedium> Runtime<S, M> {
             headphones: None,
             battery: None,
             asleep: false,
-            key_down_at: None,
+            key_at: None,
         }
     }
 
@@ -246,8 +247,8 @@ impl<S: Synthesizer, M: SlotMedium> Runtime<S, M> {
 
     /// Handles one event and everything it leads to (storage and audio results).
     pub fn dispatch(&mut self, event: Event, now: Now) {
-        if let Event::Key(_, Edge::Down) = event {
-            self.key_down_at = Some(Instant::now());
+        if let Event::Key(..) = event {
+            self.key_at = Some(Instant::now());
         }
         let mut queue = VecDeque::from([event]);
         while let Some(event) = queue.pop_front() {
@@ -271,7 +272,7 @@ impl<S: Synthesizer, M: SlotMedium> Runtime<S, M> {
             Effect::Say(speech) => {
                 let mut audio = FirstSampleLog {
                     audio: self.hw.audio.as_mut(),
-                    key_down_at: self.key_down_at.take(),
+                    key_at: self.key_at.take(),
                 };
                 let result = self.synth.speak(&speech, &mut audio);
                 let silence = result.err();
@@ -300,11 +301,11 @@ impl<S: Synthesizer, M: SlotMedium> Runtime<S, M> {
     }
 }
 
-/// Logs how long after the key-down the first sample of the speech it led to reached the
-/// audio output (the benchmark reader-device/qemu/bench.sh reads the line).
+/// Logs how long after the key edge that asked for it the first sample of speech reached
+/// the audio output (the benchmark reader-device/qemu/bench.sh reads the line).
 struct FirstSampleLog<'a> {
     audio: &'a mut dyn AudioOut,
-    key_down_at: Option<Instant>,
+    key_at: Option<Instant>,
 }
 
 impl AudioOut for FirstSampleLog<'_> {
@@ -315,10 +316,10 @@ impl AudioOut for FirstSampleLog<'_> {
     fn write(&mut self, samples: &[i16]) -> Result<(), HwError> {
         let result = self.audio.write(samples);
         if !samples.is_empty() {
-            if let Some(down) = self.key_down_at.take() {
+            if let Some(key) = self.key_at.take() {
                 tracing::info!(
                     "first audio sample {:.1} ms after the key",
-                    down.elapsed().as_secs_f64() * 1000.0
+                    key.elapsed().as_secs_f64() * 1000.0
                 );
             }
         }
