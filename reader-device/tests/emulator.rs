@@ -378,15 +378,10 @@ fn after_a_power_cut_an_hotp_device_never_shows_a_code_twice() {
     assert!(!log.contains("torn or corrupt"), "{log}");
     qemu.press_red();
     qemu.wait_for("first audio sample", 1);
-    let second = qemu.screen(dir.path());
+    let (second, _) = qemu.screen_matching(dir.path(), &[counter_0.clone(), counter_1.clone()]);
     assert!(
         differing(&second, &counter_0) > 100,
         "755 224 was shown again"
-    );
-    let counter_1 = expected_screen(
-        "device-hotp.toml",
-        |r| r.hotp_next = Some(1),
-        RTC_BASE_UNIX * 1000,
     );
     assert_eq!(
         differing(&second, &counter_1),
