@@ -342,7 +342,18 @@ fn the_red_key_shows_and_says_the_code_for_the_rtc_time() {
     assert!(differing(&shown, &wrong) > 100);
 
     // "Din kode er … fire ni seks … en nul fem": seconds of speech, not a click or a loop.
-    std::thread::sleep(Duration::from_secs(8));
+    // QEMU writes the card's output as the guest plays it, in real time: wait for it to
+    // grow past 2 s of sound and then to stop growing (at most 60 s).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = -1.0;
+    loop {
+        std::thread::sleep(Duration::from_secs(2));
+        let seconds = audible_seconds(&qemu.wav);
+        if (seconds >= 2.0 && seconds == last) || Instant::now() > deadline {
+            break;
+        }
+        last = seconds;
+    }
     qemu.command(r#"{"execute":"quit"}"#);
     let _ = qemu.child.wait();
     let seconds = audible_seconds(&qemu.wav);
