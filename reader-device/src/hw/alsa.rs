@@ -6,17 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 
+use super::{failed, unavailable};
 use super::{AudioOut, HwError};
 use crate::config::AudioConfig;
 use crate::core::Channel;
-
-fn failed(part: &'static str) -> impl Fn(String) -> HwError {
-    move |message| HwError::Failed { part, message }
-}
-
-fn unavailable(part: &'static str) -> impl Fn(String) -> HwError {
-    move |reason| HwError::Unavailable { part, reason }
-}
 
 #[derive(Default)]
 struct Queue {

@@ -15,19 +15,12 @@ use evdev::{EventSummary, KeyCode, SwitchCode};
 
 use super::alsa::CpalAudio;
 use super::terminal::SystemRtc;
+use super::{failed, unavailable};
 use super::{Display, Hardware, HeadphoneDetect, HwError, Keypad, Mains, Rtc};
 use crate::config::LinuxConfig;
 use crate::framebuffer::Framebuffer;
 use crate::keys::{Edge, Key};
 use crate::screen::Screen;
-
-fn failed(part: &'static str) -> impl Fn(String) -> HwError {
-    move |message| HwError::Failed { part, message }
-}
-
-fn unavailable(part: &'static str) -> impl Fn(String) -> HwError {
-    move |reason| HwError::Unavailable { part, reason }
-}
 
 /// Opens every part named in the config.
 pub fn open(config: &LinuxConfig) -> Result<Hardware, HwError> {

@@ -32,6 +32,18 @@ pub enum HwError {
     Stopped,
 }
 
+/// A [`HwError::Failed`] of `part`, from a message (for `map_err`).
+#[cfg(any(feature = "rpi", feature = "linux"))]
+fn failed(part: &'static str) -> impl Fn(String) -> HwError {
+    move |message| HwError::Failed { part, message }
+}
+
+/// A [`HwError::Unavailable`] of `part`, from a reason (for `map_err`).
+#[cfg(any(feature = "rpi", feature = "linux"))]
+fn unavailable(part: &'static str) -> impl Fn(String) -> HwError {
+    move |reason| HwError::Unavailable { part, reason }
+}
+
 /// The keypad: raw edges, as they happen.
 pub trait Keypad {
     /// The next edge, waiting at most `timeout`.

@@ -19,19 +19,12 @@ use ssd1306::{I2CDisplayInterface, Ssd1306};
 
 use super::alsa::CpalAudio;
 use super::terminal::SystemRtc;
+use super::{failed, unavailable};
 use super::{Battery, Display, Hardware, HeadphoneDetect, HwError, Keypad, Mains, Rtc};
 use crate::config::{PiConfig, ScreenConfig};
 use crate::framebuffer::Framebuffer;
 use crate::keys::{Edge, Key};
 use crate::screen::Screen;
-
-fn failed(part: &'static str) -> impl Fn(String) -> HwError {
-    move |message| HwError::Failed { part, message }
-}
-
-fn unavailable(part: &'static str) -> impl Fn(String) -> HwError {
-    move |reason| HwError::Unavailable { part, reason }
-}
 
 /// Opens every part named in the config.
 pub fn open(config: &PiConfig) -> Result<Hardware, HwError> {
