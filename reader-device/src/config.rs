@@ -75,8 +75,11 @@ pub enum HardwareConfig {
         #[serde(default)]
         start: Option<u64>,
     },
-    /// A Raspberry Pi (needs the `rpi` build feature).
+    /// A Raspberry Pi driven through rppal (needs the `rpi` build feature).
     Pi(PiConfig),
+    /// Any Linux board through the kernel's standard interfaces: evdev keys, an fbdev
+    /// screen, an RTC, ALSA (needs the `linux` build feature).
+    Linux(LinuxConfig),
 }
 
 fn default_width() -> u32 {
@@ -118,6 +121,83 @@ fn default_battery() -> String {
 
 fn default_rtc() -> String {
     "ds3231".into()
+}
+
+/// A board driven through the kernel's standard interfaces (the Pi with its device-tree
+/// overlays, or the emulated arm64 machine under `reader-device/qemu/`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinuxConfig {
+    /// The key map: evdev key code name ("KEY_KPENTER", "KEY_1", "BTN_0" …) → device key
+    /// ("0"–"9", "function"). Several codes may name one key; every key needs one.
+    pub keys: BTreeMap<String, String>,
+    /// The framebuffer device the screen is drawn on (fbdev, or DRM's fbdev emulation).
+    #[serde(default = "default_fbdev")]
+    pub framebuffer: PathBuf,
+    /// The screen's size in pixels (drawn at the framebuffer's top left corner).
+    #[serde(default = "default_width")]
+    pub width: u32,
+    #[serde(default = "default_height")]
+    pub height: u32,
+    /// The RTC's sysfs folder (its `since_epoch` is read once at start, then the
+    /// monotonic clock runs from there), or "system" for the kernel's clock.
+    #[serde(default = "default_rtc_path")]
+    pub rtc: String,
+    /// How headphones are detected: "switch" (an input device reporting
+    /// SW_HEADPHONE_INSERT: a codec's jack detect, or a GPIO through `gpio-keys` with
+    /// `linux,input-type = <5>`), "plugged" or "unplugged" (fixed).
+    #[serde(default = "default_headphones")]
+    pub headphones: String,
+    pub audio: AudioConfig,
+}
+
+fn default_fbdev() -> PathBuf {
+    PathBuf::from("/dev/fb0")
+}
+
+fn default_rtc_path() -> String {
+    "/sys/class/rtc/rtc0".into()
+}
+
+fn default_headphones() -> String {
+    "switch".into()
+}
+
+impl LinuxConfig {
+    /// The key map checked: evdev code name → key, every key named at least once.
+    pub fn key_codes(&self) -> Result<Vec<(String, Key)>, String> {
+        let mut codes = Vec::new();
+        for (code, name) in &self.keys {
+            let valid = (code.starts_with("KEY_") || code.starts_with("BTN_"))
+                && code.len() > 4
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+            if !valid {
+                return Err(format!(
+                    "[hardware.keys] {code:?} is not an evdev key code name (like \"KEY_KP1\")"
+                ));
+            }
+            let key = name
+                .parse::<Key>()
+                .map_err(|error| format!("[hardware.keys] {code}: {error}"))?;
+            codes.push((code.clone(), key));
+        }
+        for key in Key::ALL {
+            if !codes.iter().any(|(_, mapped)| *mapped == key) {
+                return Err(format!(
+                    "[hardware.keys] no key code is mapped to key {:?}",
+                    key.name()
+                ));
+            }
+        }
+        match self.headphones.as_str() {
+            "switch" | "plugged" | "unplugged" => Ok(codes),
+            other => Err(format!(
+                "[hardware] headphones = {other:?}: expected \"switch\", \"plugged\" or \"unplugged\""
+            )),
+        }
+    }
 }
 
 /// The panel.
@@ -251,8 +331,14 @@ impl DeviceConfig {
                 "[device] auto_off_warning_s must be at least 20 (WCAG 2.2.1)".into(),
             ));
         }
-        if let HardwareConfig::Pi(pi) = &config.hardware {
-            pi.key_pins().map_err(invalid)?;
+        match &config.hardware {
+            HardwareConfig::Pi(pi) => {
+                pi.key_pins().map_err(invalid)?;
+            }
+            HardwareConfig::Linux(linux) => {
+                linux.key_codes().map_err(invalid)?;
+            }
+            HardwareConfig::Terminal { .. } => {}
         }
         Ok(config)
     }
@@ -265,7 +351,12 @@ mod tests {
     #[test]
     fn the_example_configs_load() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-        for name in ["pi.toml", "terminal.toml"] {
+        for name in [
+            "pi.toml",
+            "terminal.toml",
+            "linux.toml",
+            "../qemu/device.toml",
+        ] {
             let config = DeviceConfig::load(&dir.join(name))
                 .unwrap_or_else(|error| panic!("{name}: {error}"));
             assert!(config.provisioning.is_absolute());
@@ -291,6 +382,29 @@ mod tests {
             DeviceConfig::load(&path),
             Err(ConfigError::Parse { .. })
         ));
+        let linux = "serial = \"KR1\"\nprovisioning = \"s\"\nstate_dir = \"st\"\n[hardware]\nkind = \"linux\"\n[hardware.audio]\nheadphones_device = \"default\"\nspeaker_device = \"default\"\n[hardware.keys]\n";
+        let all_but_red: String = (0..10).map(|d| format!("KEY_KP{d} = \"{d}\"\n")).collect();
+        std::fs::write(&path, format!("{linux}{all_but_red}")).unwrap();
+        let message = DeviceConfig::load(&path).unwrap_err().to_string();
+        assert!(message.contains("key \"function\""), "{message}");
+        std::fs::write(&path, format!("{linux}{all_but_red}kp_enter = \"f\"\n")).unwrap();
+        let message = DeviceConfig::load(&path).unwrap_err().to_string();
+        assert!(
+            message.contains("\"kp_enter\" is not an evdev key"),
+            "{message}"
+        );
+        std::fs::write(&path, format!("{linux}{all_but_red}KEY_KPENTER = \"11\"\n")).unwrap();
+        let message = DeviceConfig::load(&path).unwrap_err().to_string();
+        assert!(
+            message.contains("KEY_KPENTER") && message.contains("11"),
+            "{message}"
+        );
+        std::fs::write(
+            &path,
+            format!("{linux}{all_but_red}KEY_KPENTER = \"red\"\n"),
+        )
+        .unwrap();
+        DeviceConfig::load(&path).unwrap();
         std::fs::write(&path, "serial = \"KP20,26\"").unwrap();
         let message = DeviceConfig::load(&path).unwrap_err().to_string();
         assert!(message.contains("',' at position 5"), "{message}");

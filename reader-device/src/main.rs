@@ -1,5 +1,6 @@
 //! `reader-device`: runs the audio code reader on its hardware — a Raspberry Pi (built
-//! with `--features rpi`) or a text terminal — until SIGTERM, SIGINT or `quit`.
+//! with `--features rpi`), any Linux board through the kernel's interfaces (`--features
+//! linux`) or a text terminal — until SIGTERM, SIGINT or `quit`.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,6 +44,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
+    let launched = Instant::now();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -144,6 +146,11 @@ fn run() -> anyhow::Result<()> {
     let now = runtime.now(mono_ms());
     runtime.poll_sensors(now);
     runtime.dispatch(Event::PowerOn, now);
+    // The benchmark (reader-device/qemu/bench.sh) reads this line.
+    tracing::info!(
+        "ready for the red key ({} ms after start)",
+        launched.elapsed().as_millis()
+    );
     let mut last_tick = Instant::now();
     while !quit.load(Ordering::SeqCst) {
         if let Some((key, edge)) = runtime.next_key(TICK) {
@@ -202,7 +209,23 @@ fn hardware(
             Ok((hw, (*width, *height), Some(captions)))
         }
         HardwareConfig::Pi(pi) => pi_hardware(pi),
+        HardwareConfig::Linux(linux) => linux_hardware(linux),
     }
+}
+
+#[cfg(feature = "linux")]
+fn linux_hardware(
+    linux: &reader_device::config::LinuxConfig,
+) -> anyhow::Result<(Hardware, (u32, u32), Option<Captions>)> {
+    let hw = reader_device::hw::linux::open(linux).context("opening the Linux devices")?;
+    Ok((hw, (linux.width, linux.height), None))
+}
+
+#[cfg(not(feature = "linux"))]
+fn linux_hardware(
+    _linux: &reader_device::config::LinuxConfig,
+) -> anyhow::Result<(Hardware, (u32, u32), Option<Captions>)> {
+    bail!("this build has no Linux device support: rebuild with `cargo build -p reader-device --features linux`")
 }
 
 #[cfg(feature = "rpi")]

@@ -3,7 +3,7 @@
 //! Storage and audio results go back into the core as events.
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::core::{Device, Effect, Event, Now, Speech};
 use crate::framebuffer::Framebuffer;
@@ -157,6 +157,9 @@ pub struct Runtime<S, M> {
     headphones: Option<bool>,
     battery: Option<u8>,
     asleep: bool,
+    /// When the last key edge came (the red key acts on release, digits on press), until
+    /// the speech it led to starts.
+    key_at: Option<Instant>,
 }
 
 impl<S, M> std::fmt::Debug for Runtime<S, M> {
@@ -185,6 +188,7 @@ impl<S: Synthesizer, M: SlotMedium> Runtime<S, M> {
             headphones: None,
             battery: None,
             asleep: false,
+            key_at: None,
         }
     }
 
@@ -243,6 +247,9 @@ impl<S: Synthesizer, M: SlotMedium> Runtime<S, M> {
 
     /// Handles one event and everything it leads to (storage and audio results).
     pub fn dispatch(&mut self, event: Event, now: Now) {
+        if let Event::Key(..) = event {
+            self.key_at = Some(Instant::now());
+        }
         let mut queue = VecDeque::from([event]);
         while let Some(event) = queue.pop_front() {
             for effect in self.device.handle(event, now) {
@@ -263,7 +270,11 @@ impl<S: Synthesizer, M: SlotMedium> Runtime<S, M> {
                 log(shown);
             }
             Effect::Say(speech) => {
-                let result = self.synth.speak(&speech, self.hw.audio.as_mut());
+                let mut audio = FirstSampleLog {
+                    audio: self.hw.audio.as_mut(),
+                    key_at: self.key_at.take(),
+                };
+                let result = self.synth.speak(&speech, &mut audio);
                 let silence = result.err();
                 if silence != self.silence {
                     self.silence = silence;
@@ -287,6 +298,36 @@ impl<S: Synthesizer, M: SlotMedium> Runtime<S, M> {
                 log(slept);
             }
         }
+    }
+}
+
+/// Logs how long after the key edge that asked for it the first sample of speech reached
+/// the audio output (the benchmark reader-device/qemu/bench.sh reads the line).
+struct FirstSampleLog<'a> {
+    audio: &'a mut dyn AudioOut,
+    key_at: Option<Instant>,
+}
+
+impl AudioOut for FirstSampleLog<'_> {
+    fn begin(&mut self, channel: crate::core::Channel, sample_rate: u32) -> Result<(), HwError> {
+        self.audio.begin(channel, sample_rate)
+    }
+
+    fn write(&mut self, samples: &[i16]) -> Result<(), HwError> {
+        let result = self.audio.write(samples);
+        if !samples.is_empty() {
+            if let Some(key) = self.key_at.take() {
+                tracing::info!(
+                    "first audio sample {:.1} ms after the key",
+                    key.elapsed().as_secs_f64() * 1000.0
+                );
+            }
+        }
+        result
+    }
+
+    fn stop(&mut self) -> Result<(), HwError> {
+        self.audio.stop()
     }
 }
 

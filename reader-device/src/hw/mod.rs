@@ -1,6 +1,7 @@
 //! The device's hardware as small fallible traits: keys, screen, audio out, headphone
 //! detect, battery and real-time clock (storage is [`crate::store::SlotMedium`]). Each has
-//! a simulated implementation in [`sim`] and a Raspberry Pi one in `rpi` (feature `rpi`).
+//! a simulated implementation in [`sim`], a Raspberry Pi one in `rpi` (feature `rpi`, rppal)
+//! and one on the Linux kernel's standard interfaces in `linux` (feature `linux`).
 
 use std::time::Duration;
 
@@ -12,6 +13,10 @@ use crate::screen::Screen;
 pub mod sim;
 pub mod terminal;
 
+#[cfg(any(feature = "rpi", feature = "linux"))]
+pub mod alsa;
+#[cfg(feature = "linux")]
+pub mod linux;
 #[cfg(feature = "rpi")]
 pub mod rpi;
 
@@ -25,6 +30,18 @@ pub enum HwError {
     /// The listener stopped speech; not a failure.
     #[error("speech was stopped")]
     Stopped,
+}
+
+/// A [`HwError::Failed`] of `part`, from a message (for `map_err`).
+#[cfg(any(feature = "rpi", feature = "linux"))]
+fn failed(part: &'static str) -> impl Fn(String) -> HwError {
+    move |message| HwError::Failed { part, message }
+}
+
+/// A [`HwError::Unavailable`] of `part`, from a reason (for `map_err`).
+#[cfg(any(feature = "rpi", feature = "linux"))]
+fn unavailable(part: &'static str) -> impl Fn(String) -> HwError {
+    move |reason| HwError::Unavailable { part, reason }
 }
 
 /// The keypad: raw edges, as they happen.
@@ -58,6 +75,16 @@ pub trait HeadphoneDetect {
 /// The battery gauge.
 pub trait Battery {
     fn percent(&mut self) -> Result<u8, HwError>;
+}
+
+/// Mains power: a device without a battery is always full.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Mains;
+
+impl Battery for Mains {
+    fn percent(&mut self) -> Result<u8, HwError> {
+        Ok(100)
+    }
 }
 
 /// The real-time clock.

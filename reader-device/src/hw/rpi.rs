@@ -2,11 +2,8 @@
 //! interrupts (rppal), an SPI ST7789 (mipidsi) or I2C SSD1306 screen, a DS3231 RTC and a
 //! MAX17048 battery gauge over I2C, and audio through cpal to ALSA devices by name.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use embedded_graphics::pixelcolor::{Rgb565, RgbColor};
 use mipidsi::interface::SpiInterface;
 use mipidsi::models::ST7789;
@@ -20,21 +17,14 @@ use ssd1306::prelude::I2CInterface;
 use ssd1306::size::DisplaySize128x64;
 use ssd1306::{I2CDisplayInterface, Ssd1306};
 
+use super::alsa::CpalAudio;
 use super::terminal::SystemRtc;
-use super::{AudioOut, Battery, Display, Hardware, HeadphoneDetect, HwError, Keypad, Rtc};
-use crate::config::{AudioConfig, PiConfig, ScreenConfig};
-use crate::core::Channel;
+use super::{failed, unavailable};
+use super::{Battery, Display, Hardware, HeadphoneDetect, HwError, Keypad, Mains, Rtc};
+use crate::config::{PiConfig, ScreenConfig};
 use crate::framebuffer::Framebuffer;
 use crate::keys::{Edge, Key};
 use crate::screen::Screen;
-
-fn failed(part: &'static str) -> impl Fn(String) -> HwError {
-    move |message| HwError::Failed { part, message }
-}
-
-fn unavailable(part: &'static str) -> impl Fn(String) -> HwError {
-    move |reason| HwError::Unavailable { part, reason }
-}
 
 /// Opens every part named in the config.
 pub fn open(config: &PiConfig) -> Result<Hardware, HwError> {
@@ -365,126 +355,5 @@ impl Battery for Max17048 {
             .write_read(&[0x04], &mut soc)
             .map_err(|e| failed("battery gauge")(e.to_string()))?;
         Ok(soc[0].min(100))
-    }
-}
-
-/// Mains power: a device without a battery is always full.
-pub struct Mains;
-
-impl Battery for Mains {
-    fn percent(&mut self) -> Result<u8, HwError> {
-        Ok(100)
-    }
-}
-
-#[derive(Default)]
-struct Queue {
-    samples: VecDeque<f32>,
-}
-
-/// Audio through cpal to the ALSA device configured for each channel. A stream is opened
-/// when an utterance needs a device or rate it does not have yet.
-pub struct CpalAudio {
-    config: AudioConfig,
-    queue: Arc<Mutex<Queue>>,
-    stream: Option<(String, u32, cpal::Stream)>,
-    stopped: bool,
-}
-
-impl CpalAudio {
-    pub fn new(config: AudioConfig) -> Self {
-        CpalAudio {
-            config,
-            queue: Arc::default(),
-            stream: None,
-            stopped: true,
-        }
-    }
-
-    fn open(&self, name: &str, sample_rate: u32) -> Result<cpal::Stream, HwError> {
-        let part = "audio output";
-        let host = cpal::default_host();
-        let device = host
-            .output_devices()
-            .map_err(|e| unavailable(part)(e.to_string()))?
-            .find(|device| device.name().is_ok_and(|found| found == name))
-            .ok_or_else(|| unavailable(part)(format!("no ALSA device named {name:?}")))?;
-        let channels = device
-            .default_output_config()
-            .map(|config| config.channels())
-            .unwrap_or(2);
-        let config = cpal::StreamConfig {
-            channels,
-            sample_rate: cpal::SampleRate(sample_rate),
-            buffer_size: cpal::BufferSize::Default,
-        };
-        let queue = Arc::clone(&self.queue);
-        let stream = device
-            .build_output_stream(
-                &config,
-                move |data: &mut [f32], _| {
-                    let mut queue = queue
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner());
-                    for frame in data.chunks_mut(usize::from(channels)) {
-                        let sample = queue.samples.pop_front().unwrap_or(0.0);
-                        frame.iter_mut().for_each(|out| *out = sample);
-                    }
-                },
-                |error| tracing::warn!("audio stream: {error}"),
-                None,
-            )
-            .map_err(|e| failed(part)(e.to_string()))?;
-        stream.play().map_err(|e| failed(part)(e.to_string()))?;
-        Ok(stream)
-    }
-}
-
-impl AudioOut for CpalAudio {
-    fn begin(&mut self, channel: Channel, sample_rate: u32) -> Result<(), HwError> {
-        let name = match channel {
-            Channel::Headphones => self.config.headphones_device.clone(),
-            Channel::Speaker => self.config.speaker_device.clone(),
-        };
-        self.queue
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .samples
-            .clear();
-        let current = self
-            .stream
-            .as_ref()
-            .is_some_and(|(open, rate, _)| *open == name && *rate == sample_rate);
-        if !current {
-            self.stream = None;
-            let stream = self.open(&name, sample_rate)?;
-            self.stream = Some((name, sample_rate, stream));
-        }
-        self.stopped = false;
-        Ok(())
-    }
-
-    fn write(&mut self, samples: &[i16]) -> Result<(), HwError> {
-        if self.stopped {
-            return Err(HwError::Stopped);
-        }
-        let mut queue = self
-            .queue
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        queue
-            .samples
-            .extend(samples.iter().map(|sample| f32::from(*sample) / 32768.0));
-        Ok(())
-    }
-
-    fn stop(&mut self) -> Result<(), HwError> {
-        self.stopped = true;
-        self.queue
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .samples
-            .clear();
-        Ok(())
     }
 }
