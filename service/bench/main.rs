@@ -401,7 +401,8 @@ async fn main() -> Result<()> {
         None => {
             let db = args.db.clone().context("give --db or --target-url")?;
             let clock = ManualClock::at_ms(1_800_000_000_000);
-            let prefix = format!("B{tag}-");
+            // Canonical serials (letters and digits): the fixture binds each user to its serial.
+            let prefix = format!("B{tag}N");
             let (base, service) = start_service(&db, args.devices, &clock, &prefix).await?;
             ours = Some(service);
             (base, Some(clock), prefix, false)
@@ -513,6 +514,16 @@ async fn main() -> Result<()> {
                 "cpu_us_per_request": cpu.map(|(_, us)| us.round()),
             })
         );
+        // Every code sent is right and fresh: a phase that mostly refused measured
+        // the refusal path, not validation, and its figures must not be reported.
+        if !privacyidea && result.accepted * 100 < result.requests * 99 {
+            anyhow::bail!(
+                "{}: only {} of {} validations were accepted in phase {name}; the figures above are not validations",
+                args.label,
+                result.accepted,
+                result.requests
+            );
+        }
     }
     Ok(())
 }
