@@ -46,7 +46,7 @@ fn the_console_in_chromium_with_axe_core_on_every_page() {
     let _ = std::fs::remove_dir_all(&artefacts);
 
     let output = Command::new("node")
-        .args(["--test", "--test-concurrency=1", "console.test.mjs"])
+        .args(["--test", "console.test.mjs"])
         .current_dir(&dir)
         .env("CONSOLE_URL", &world.console_url)
         .env("NOLINE_URL", &noline_url)
