@@ -47,7 +47,10 @@ fn the_web_console_s_sessions_and_pages_stay_pure() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
     for name in ["session.rs", "page.rs"] {
         let text = std::fs::read_to_string(src.join(name)).unwrap();
-        for word in FORBIDDEN.iter().chain(&["rand::", "Utc::now", "axum", "ureq"]) {
+        for word in FORBIDDEN
+            .iter()
+            .chain(&["rand::", "Utc::now", "axum", "ureq"])
+        {
             assert!(
                 !text.contains(word),
                 "web/{name} uses {word}: keep I/O, randomness and clocks in web/server.rs"

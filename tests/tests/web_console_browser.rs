@@ -28,7 +28,10 @@ fn the_console_in_chromium_with_axe_core_on_every_page() {
         "{chromium} is missing: install Debian's chromium (scripts/install-deps does)"
     );
     assert!(
-        Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success()),
+        Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success()),
         "node is missing: install Debian's nodejs and npm (scripts/install-deps does)"
     );
     for package in ["playwright-core", "axe-core"] {
@@ -42,7 +45,8 @@ fn the_console_in_chromium_with_axe_core_on_every_page() {
     let world = World::start();
     world.block_device();
     let (_noline, noline_url) = world.second_console("http://127.0.0.1:9");
-    let artefacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/web-console-artefacts");
+    let artefacts =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/web-console-artefacts");
     let _ = std::fs::remove_dir_all(&artefacts);
 
     let output = Command::new("node")
@@ -64,7 +68,10 @@ fn the_console_in_chromium_with_axe_core_on_every_page() {
         String::from_utf8_lossy(&output.stderr)
     );
     println!("{report}");
-    assert!(output.status.success(), "the browser tests failed:\n{report}");
+    assert!(
+        output.status.success(),
+        "the browser tests failed:\n{report}"
+    );
 
     // The browser lifted the block: the person logs in with the device's next code.
     assert!(!world.blocked());

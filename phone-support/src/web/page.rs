@@ -153,9 +153,9 @@ pub fn page(frame: &Frame<'_>, content: &str) -> String {
         );
     } else {
         let other_code = t.t("web-other-lang-code");
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<p class=\"who\"><a href=\"/signin?lang={other_code}\" lang=\"{other_code}\">{}</a></p>\n",
+            "<p class=\"who\"><a href=\"/signin?lang={other_code}\" lang=\"{other_code}\">{}</a></p>",
             t.t("web-other-language")
         );
     }

@@ -396,8 +396,9 @@ impl WebState {
     }
 
     /// A signed-in GET.
-    fn agent(&self, headers: &HeaderMap) -> Result<Agent, Response> {
-        session_of(self, headers).ok_or_else(|| self.refuse(Refusal::NoSession { post: false }))
+    fn agent(&self, headers: &HeaderMap) -> Result<Agent, Box<Response>> {
+        session_of(self, headers)
+            .ok_or_else(|| Box::new(self.refuse(Refusal::NoSession { post: false })))
     }
 
     /// A signed-in form post with the session's CSRF token, and the agent's `right`.
@@ -406,27 +407,27 @@ impl WebState {
         headers: &HeaderMap,
         form: &Form,
         right: Option<Right>,
-    ) -> Result<Agent, Response> {
+    ) -> Result<Agent, Box<Response>> {
         let agent = session_of(self, headers)
-            .ok_or_else(|| self.refuse(Refusal::NoSession { post: true }))?;
+            .ok_or_else(|| Box::new(self.refuse(Refusal::NoSession { post: true })))?;
         if !agent.session.csrf_ok(form.get("csrf")) {
-            return Err(self.refuse(Refusal::Csrf(agent)));
+            return Err(Box::new(self.refuse(Refusal::Csrf(agent))));
         }
         match right {
             Some(right) if !agent.session.has(right) => {
-                Err(self.refuse(Refusal::NoRight(agent, right)))
+                Err(Box::new(self.refuse(Refusal::NoRight(agent, right))))
             }
             _ => Ok(agent),
         }
     }
 
     /// A signed-in GET that needs `right`.
-    fn agent_with(&self, headers: &HeaderMap, right: Right) -> Result<Agent, Response> {
+    fn agent_with(&self, headers: &HeaderMap, right: Right) -> Result<Agent, Box<Response>> {
         let agent = self.agent(headers)?;
         if agent.session.has(right) {
             Ok(agent)
         } else {
-            Err(self.refuse(Refusal::NoRight(agent, right)))
+            Err(Box::new(self.refuse(Refusal::NoRight(agent, right))))
         }
     }
 }
@@ -581,7 +582,7 @@ async fn sign_out(State(state): State<WebState>, headers: HeaderMap, body: Bytes
     let form = Form::parse(&body);
     let agent = match state.agent_post(&headers, &form, None) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     state
         .0
@@ -602,7 +603,7 @@ async fn set_lang(State(state): State<WebState>, headers: HeaderMap, body: Bytes
     let form = Form::parse(&body);
     let agent = match state.agent_post(&headers, &form, None) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if let Some(lang) = form.get("lang").and_then(|l| l.parse().ok()) {
         state
@@ -626,7 +627,7 @@ async fn home(
 ) -> Response {
     let agent = match state.agent(&headers) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let t = state.texts(agent.session.lang);
     let line = state.0.line_state.borrow().clone();
@@ -703,7 +704,7 @@ async fn take_call(
     let form = Form::parse(&body);
     let agent = match state.agent_post(&headers, &form, None) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let line = state.0.line.clone();
     let name = agent.session.agent.clone();
@@ -750,7 +751,7 @@ async fn call_page(
 ) -> Response {
     let agent = match state.agent(&headers) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let t = state.texts(agent.session.lang);
     let call = state.0.line_state.borrow().call(&id).cloned();
@@ -826,7 +827,7 @@ async fn call_done(
     let mut form = Form::parse(&body);
     let agent = match state.agent_post(&headers, &form, None) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     form.0.retain(|(key, _)| key != "call");
     form.0.push(("call".to_owned(), id));
@@ -836,7 +837,7 @@ async fn call_done(
 async fn device_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let agent = match state.agent(&headers) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let t = state.texts(agent.session.lang);
     let content = page::lookup_form(&t, agent.session.csrf.as_str(), "", "");
@@ -914,7 +915,7 @@ async fn device_lookup(State(state): State<WebState>, headers: HeaderMap, body: 
     let form = Form::parse(&body);
     let agent = match state.agent_post(&headers, &form, Some(Right::Lookup)) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let (serial, user) = (form.text("serial"), form.text("user"));
     let wanted = match (serial.is_empty(), user.is_empty()) {
@@ -944,7 +945,7 @@ async fn device_by_serial(
 ) -> Response {
     let agent = match state.agent_with(&headers, Right::Lookup) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let t = state.texts(agent.session.lang);
     let mut flash = Vec::new();
@@ -961,7 +962,7 @@ async fn unlock_page(
 ) -> Response {
     let agent = match state.agent_with(&headers, Right::Unlock) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let t = state.texts(agent.session.lang);
     let content = page::confirm_unlock(&t, agent.session.csrf.as_str(), &serial);
@@ -984,7 +985,7 @@ async fn unlock(
     let form = Form::parse(&body);
     let agent = match state.agent_post(&headers, &form, Some(Right::Unlock)) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if form.get("confirm") != Some("yes") {
         return Redirect::to(&format!(
@@ -1031,7 +1032,7 @@ async fn activation_page(
 ) -> Response {
     let agent = match state.agent_with(&headers, Right::Activation) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let t = state.texts(agent.session.lang);
     let content = page::activation_form(&t, agent.session.csrf.as_str(), &serial, "");
@@ -1054,7 +1055,7 @@ async fn activation(
     let form = Form::parse(&body);
     let agent = match state.agent_post(&headers, &form, Some(Right::Activation)) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let t = state.texts(agent.session.lang);
     let csrf = agent.session.csrf.as_str();
@@ -1169,7 +1170,7 @@ fn deliver(
 async fn flows_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let agent = match state.agent(&headers) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let t = state.texts(agent.session.lang);
     let content = page::flows_page(&t, &state.0.flows);
@@ -1232,7 +1233,7 @@ async fn flow_page(
 ) -> Response {
     let agent = match state.agent(&headers) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let keys = query.get("keys").map(String::as_str).unwrap_or("");
     render_flow(
@@ -1255,7 +1256,7 @@ async fn flow_check(
     let form = Form::parse(&body);
     let agent = match state.agent_post(&headers, &form, None) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let input = if form.get("cpr").is_some() {
         CheckInput::Witness {
@@ -1290,7 +1291,7 @@ async fn flow_end(
     let mut form = Form::parse(&body);
     let agent = match state.agent_post(&headers, &form, None) {
         Ok(agent) => agent,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     form.0.retain(|(key, _)| key != "flow");
     form.0.push(("flow".to_owned(), id));
