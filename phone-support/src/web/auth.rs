@@ -1,5 +1,5 @@
 //! Agents' accounts: names, argon2 password hashes, rights, and the lockout after repeated
-//! wrong passwords. The rules ([`Lockout`], [`Rights`]) are pure; [`AccountFile`] keeps the
+//! wrong passwords. The rules ([`Lockout`], [`Right`]) are pure; [`AccountFile`] keeps the
 //! accounts as one JSON file in the console's data directory, replaced atomically.
 
 use std::collections::BTreeMap;
