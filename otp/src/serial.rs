@@ -64,6 +64,29 @@ impl Serial {
     pub fn chars(&self) -> impl Iterator<Item = char> + '_ {
         self.0.chars()
     }
+
+    /// The serial as keyed on a telephone keypad: digits as they are, each letter as the
+    /// key that carries it (ITU-T E.161: ABC 2, DEF 3, GHI 4, JKL 5, MNO 6, PQRS 7, TUV 8,
+    /// WXYZ 9), so `KP2026000001` is keyed `572026000001`. Several serials can share a
+    /// keypad form; whoever looks one up by it must handle that.
+    pub fn keypad(&self) -> String {
+        self.0.chars().map(keypad_key).collect()
+    }
+}
+
+/// The telephone key (E.161) that carries an upper-case letter or digit.
+fn keypad_key(c: char) -> char {
+    match c {
+        'A'..='C' => '2',
+        'D'..='F' => '3',
+        'G'..='I' => '4',
+        'J'..='L' => '5',
+        'M'..='O' => '6',
+        'P'..='S' => '7',
+        'T'..='V' => '8',
+        'W'..='Z' => '9',
+        digit => digit,
+    }
 }
 
 impl fmt::Display for Serial {
@@ -124,7 +147,24 @@ mod tests {
         assert!(Serial::parse(&"1".repeat(32)).is_ok());
     }
 
+    #[test]
+    fn letters_are_keyed_on_the_keys_that_carry_them() {
+        let kp = Serial::parse("KP2026000001").unwrap();
+        assert_eq!(kp.keypad(), "572026000001");
+        let all = Serial::parse("ABCDEFGHIJKLMNOPQRSTUVWXYZ").unwrap();
+        assert_eq!(all.keypad(), "22233344455566677778889999");
+        assert_eq!(Serial::parse("1234567890").unwrap().keypad(), "1234567890");
+    }
+
     proptest! {
+        #[test]
+        fn keypad_form_is_digits_of_the_same_length(text in "[A-Za-z0-9]{1,32}") {
+            let serial = Serial::parse(&text).unwrap();
+            let keyed = serial.keypad();
+            prop_assert_eq!(keyed.len(), serial.as_str().len());
+            prop_assert!(keyed.chars().all(|c| c.is_ascii_digit()));
+        }
+
         #[test]
         fn parse_never_panics_and_canonical_form_parses_to_itself(text in ".{0,40}") {
             if let Ok(serial) = Serial::parse(&text) {

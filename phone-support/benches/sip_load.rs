@@ -7,8 +7,13 @@
 //! priority as the server's RTP thread) sleeping to 1 ms ticks and recording how late it
 //! wakes. On a shared or virtual machine that floor, not the server, often sets the p99.
 //!
+//! With AUDIO=1 (the default) every caller also sends its own audio the whole call, as a
+//! phone does: 50 PCMU packets a second of quiet pink noise, which the line decodes and
+//! runs through its in-band DTMF detector (tests/sipp/load-audio.xml); AUDIO=0 callers
+//! send only the key (tests/sipp/load.xml).
+//!
 //! `cargo bench -p phone-support --bench sip_load` (LEVELS=1,100,250,500,750,1000 RUNS=3
-//! HOLD_S=10 RATE=200 to change). Needs sipp and espeak-ng.
+//! HOLD_S=10 RATE=200 AUDIO=1 to change). Needs sipp, sox and espeak-ng.
 
 #[path = "../tests/line/mod.rs"]
 mod line;
@@ -52,6 +57,7 @@ struct Measure {
     first_p50: f64,
     first_p99: f64,
     keys: f64,
+    received: f64,
     sipp_ok: bool,
     floor_p99: f64,
     floor_p999: f64,
@@ -90,7 +96,7 @@ fn floor_probe(
     })
 }
 
-fn run_level(calls: u32, hold: Duration, rate: u32) -> Measure {
+fn run_level(calls: u32, hold: Duration, rate: u32, audio: bool) -> Measure {
     let server = Server::start(&[
         "--voice",
         "espeak",
@@ -102,6 +108,16 @@ fn run_level(calls: u32, hold: Duration, rate: u32) -> Measure {
         "0",
     ]);
     let work = tempfile::tempdir().unwrap();
+    if audio {
+        // Five seconds of quiet pink noise as raw µ-law, looped by each caller.
+        let made = Command::new("sox")
+            .args(["-n", "-r", "8000", "-c", "1", "-t", "ul"])
+            .arg(work.path().join("caller.ul"))
+            .args(["synth", "5", "pinknoise", "vol", "0.03"])
+            .status()
+            .expect("sox must be installed");
+        assert!(made.success());
+    }
     let cpu_before = cpu_seconds(server.pid());
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let probe = floor_probe(stop.clone());
@@ -109,7 +125,11 @@ fn run_level(calls: u32, hold: Duration, rate: u32) -> Measure {
     let status = Command::new("sipp")
         .arg(server.address())
         .arg("-sf")
-        .arg(std::path::Path::new(SCENARIOS).join("load.xml"))
+        .arg(std::path::Path::new(SCENARIOS).join(if audio {
+            "load-audio.xml"
+        } else {
+            "load.xml"
+        }))
         .args(["-i", "127.0.0.1", "-nostdin"])
         .args(["-m", &calls.to_string(), "-l", &calls.to_string()])
         .args(["-r", &rate.to_string(), "-rp", "1000"])
@@ -143,6 +163,7 @@ fn run_level(calls: u32, hold: Duration, rate: u32) -> Measure {
         first_p50: stat(s, "first_prompt_ms.p50"),
         first_p99: stat(s, "first_prompt_ms.p99"),
         keys: stat(s, "keys_event"),
+        received: stat(s, "packets_received"),
         sipp_ok: status.status.success(),
         floor_p99,
         floor_p999,
@@ -173,34 +194,42 @@ fn main() {
     let runs: usize = env_or("RUNS", 3);
     let hold = Duration::from_secs(env_or("HOLD_S", 10));
     let rate: u32 = env_or("RATE", 200);
+    let audio = env_or("AUDIO", 1u8) != 0;
     println!(
-        "sip_load: {} run(s) per level, {} s per call, {rate} calls/s ramp, {} cores",
+        "sip_load: {} run(s) per level, {} s per call, {rate} calls/s ramp, callers {}, {} cores",
         runs,
         hold.as_secs(),
+        if audio {
+            "send audio (PCMU noise, 50 packets/s)"
+        } else {
+            "send only the key"
+        },
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let mut rows: Vec<Vec<Measure>> = vec![Vec::new(); levels.len()];
     for run in 0..runs {
         for (i, calls) in levels.iter().enumerate() {
-            let m = run_level(*calls, hold, rate);
+            let m = run_level(*calls, hold, rate, audio);
             eprintln!("run {run}: {m:?}");
             rows[i].push(m);
         }
     }
     println!(
-        "{:>6} {:>9} {:>9} {:>10} {:>9} {:>10} {:>11} {:>9} {:>7} {:>12} {:>12} {:>10} {:>5}",
+        "{:>6} {:>9} {:>9} {:>10} {:>9} {:>10} {:>11} {:>10} {:>9} {:>7} {:>12} {:>12} {:>10} {:>11} {:>5}",
         "calls",
         "late p50",
         "late p99",
         "late p99.9",
         ">2ms",
         "floor p99",
+        "floor p99.9",
         "p99/floor",
         "wake p99",
         "CPU %",
         "1st pkt p50",
         "1st pkt p99",
         "keys/call",
+        "in pkt/call",
         "sipp"
     );
     for (i, measures) in rows.iter().enumerate() {
@@ -208,7 +237,7 @@ fn main() {
         let p99 = med(|m| m.p99);
         let floor = med(|m| m.floor_p99);
         println!(
-            "{:>6} {:>7.2}ms {:>7.2}ms {:>8.2}ms {:>8.3}% {:>8.2}ms {:>10.2}ms {:>10.2}x {:>7.2}ms {:>7.0} {:>10.1}ms {:>10.1}ms {:>10.3} {:>5}",
+            "{:>6} {:>7.2}ms {:>7.2}ms {:>8.2}ms {:>8.3}% {:>8.2}ms {:>10.2}ms {:>10.2}x {:>7.2}ms {:>7.0} {:>10.1}ms {:>10.1}ms {:>10.3} {:>11.0} {:>5}",
             levels[i],
             med(|m| m.p50),
             p99,
@@ -222,8 +251,9 @@ fn main() {
             med(|m| m.first_p50),
             med(|m| m.first_p99),
             med(|m| m.keys / f64::from(m.calls.max(1))),
+            med(|m| m.received / f64::from(m.calls.max(1))),
             if measures.iter().all(|m| m.sipp_ok) { "ok" } else { "FAIL" },
         );
     }
-    println!("late = send time minus the packet's 20 ms slot (50 µs buckets, upper edges); floor = a bare 1 ms sleeper's lateness in the same seconds; wake = the server's RTP thread waking late; CPU % of one core, server only; 1st pkt = 200 OK to first prompt packet");
+    println!("late = send time minus the packet's 20 ms slot (50 µs buckets, upper edges); floor = a bare 1 ms sleeper's lateness in the same seconds; wake = the server's RTP thread waking late; CPU % of one core, server only; 1st pkt = 200 OK to first prompt packet; in pkt/call = the callers' audio packets the line decoded and listened to for tones, per call");
 }

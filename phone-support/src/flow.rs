@@ -149,13 +149,20 @@ impl Flow {
         walk
     }
 
-    /// The keys that lead through `steps` (step ids in the order visited, the first step
-    /// first); stops where two ids are not joined by a choice.
+    /// The keys that lead through `steps` (the places the voice menu visited, in order:
+    /// this flow's as `FLOW/STEP` or `STEP`, others such as `menu` skipped); stops where
+    /// two steps are not joined by a choice.
     pub fn keys_through(&self, steps: &[String]) -> String {
+        let prefix = format!("{}/", self.id);
+        let mine: Vec<&str> = steps
+            .iter()
+            .map(|s| s.strip_prefix(&prefix).unwrap_or(s))
+            .filter(|s| self.steps.iter().any(|step| step.id == *s))
+            .collect();
         let index = |id: &str| self.steps.iter().position(|step| step.id == id);
         let mut keys = String::new();
-        for pair in steps.windows(2) {
-            let (Some(from), Some(to)) = (index(&pair[0]), index(&pair[1])) else {
+        for pair in mine.windows(2) {
+            let (Some(from), Some(to)) = (index(pair[0]), index(pair[1])) else {
                 break;
             };
             match self.steps[from].choices.iter().find(|c| c.next == to) {

@@ -13,7 +13,8 @@ use chrono::NaiveDateTime;
 use speech::{Lang, Utterance};
 
 use crate::flow::{End, FlowSet};
-use crate::rules::hours::status_at;
+use crate::queue::{self, PhoneNumber};
+use crate::rules::hours::OpeningHours;
 
 /// How long the menu waits for a key before asking again.
 pub const NO_INPUT_TIMEOUT: Duration = Duration::from_secs(8);
@@ -61,6 +62,11 @@ pub enum Input {
     Silence,
     /// The answer to an [`Effect::Unlock`].
     Unlocked(UnlockResult),
+    /// The caller's place in the agent queue: after [`Effect::Queue`], and again whenever
+    /// the line decides to tell it (every minute or so while the caller holds).
+    Queued(queue::Place),
+    /// An agent has taken the call.
+    AgentTook,
 }
 
 /// What the caller keyed for a self-service unlock. The codes are never printed.
@@ -141,8 +147,14 @@ pub enum Effect {
     Say(Lang, Utterance),
     /// Wait for a key (up to [`NO_INPUT_TIMEOUT`]) and report it.
     Listen,
-    /// Put the caller in the agent queue; the menu's part of the call is over.
+    /// Put the caller in the agent queue and answer with [`Input::Queued`]. A line
+    /// without a queue hands the call on here, and the menu's part is over.
     Queue,
+    /// Hold: wait for a key, the next [`Input::Queued`] or [`Input::AgentTook`]; silence
+    /// is expected and not counted.
+    Hold,
+    /// Book a call-back to this number (the caller confirmed it); the call then ends.
+    Callback(PhoneNumber),
     HangUp,
     /// Ask the service to lift the block; answer with [`Input::Unlocked`].
     Unlock(UnlockRequest),
@@ -158,6 +170,19 @@ pub enum Place {
     },
     /// Keying the serial and codes, after a flow step that ends in `unlock`.
     Unlock(Stage),
+    /// Waiting for an agent.
+    Queue(Waiting),
+}
+
+/// Where a caller waiting for an agent is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    /// Holding; 1 asks for a call-back.
+    Holding,
+    /// Asked to confirm the number to call back (1 yes, 2 another number).
+    Confirm,
+    /// Keying the number to call back, ended by #.
+    KeyNumber,
 }
 
 /// How the menu's part of the call ended.
@@ -165,8 +190,10 @@ pub enum Place {
 pub enum Ending {
     /// A flow reached a final step that resolved the call.
     Resolved,
-    /// Put in the agent queue.
+    /// Handed to an agent (taken from the queue, or by a line without a queue).
     Queued,
+    /// Booked a call-back and hung up.
+    CallbackBooked,
     /// Wanted an agent while the line was closed.
     ClosedToldHours,
     /// Said nothing three times while the line was closed.
@@ -189,6 +216,10 @@ pub struct Ivr<'f> {
     silences: u8,
     visited: Vec<String>,
     unlocking: Unlocking,
+    languages: Vec<Lang>,
+    caller: Option<PhoneNumber>,
+    callback: Option<PhoneNumber>,
+    hours: OpeningHours,
 }
 
 impl<'f> Ivr<'f> {
@@ -201,7 +232,63 @@ impl<'f> Ivr<'f> {
             silences: 0,
             visited: vec!["menu".to_owned()],
             unlocking: Unlocking::default(),
+            languages: Lang::ALL.to_vec(),
+            caller: None,
+            callback: None,
+            hours: OpeningHours::default(),
         }
+    }
+
+    /// The line's opening hours (default: the published ones).
+    pub fn with_hours(mut self, hours: OpeningHours) -> Self {
+        self.hours = hours;
+        self
+    }
+
+    /// The languages the menu offers, the first one spoken first; an empty list keeps
+    /// both. With one language, 9 does not switch and is not offered.
+    pub fn with_languages(mut self, languages: &[Lang]) -> Self {
+        if let Some(first) = languages.first() {
+            self.lang = *first;
+            self.languages = languages.to_vec();
+        }
+        self
+    }
+
+    /// The number the call came from (the SIP From header), offered for a call-back.
+    pub fn with_caller(mut self, caller: Option<PhoneNumber>) -> Self {
+        self.caller = caller;
+        self
+    }
+
+    /// A line without a queue hands the caller on at [`Effect::Queue`]: the menu's part
+    /// ends there, as [`Ending::Queued`].
+    pub fn hand_on(&mut self) {
+        if let State::At(Place::Queue(_)) = self.state {
+            self.state = State::Ended(Ending::Queued);
+        }
+    }
+
+    /// What the caller did so far, for the agent who takes the call.
+    pub fn context(&self) -> queue::Context {
+        let flow = self
+            .visited
+            .iter()
+            .rev()
+            .find_map(|place| place.split_once('/').map(|(flow, _)| flow))
+            .filter(|flow| *flow != "unlock" && *flow != "queue")
+            .map(str::to_owned);
+        queue::Context {
+            lang: self.lang,
+            flow,
+            steps: self.visited.clone(),
+            serial: self.serial_keyed().map(str::to_owned),
+            caller: self.caller.clone(),
+        }
+    }
+
+    fn other_language(&self) -> Option<Lang> {
+        self.languages.iter().copied().find(|l| *l != self.lang)
     }
 
     pub fn lang(&self) -> Lang {
@@ -253,9 +340,12 @@ impl<'f> Ivr<'f> {
         if let Place::Unlock(stage) = place {
             return self.handle_keying(stage, input, now);
         }
+        if let Place::Queue(waiting) = place {
+            return self.handle_waiting(waiting, input);
+        }
         match (place, input) {
-            // An unlock answer outside an unlock: nothing asked for it.
-            (_, Input::Unlocked(_)) => Vec::new(),
+            // Answers nothing asked for.
+            (_, Input::Unlocked(_) | Input::Queued(_) | Input::AgentTook) => Vec::new(),
             // Silence: ask again, and after the third time hand over or say goodbye.
             (_, Input::Silence) => {
                 self.silences += 1;
@@ -271,10 +361,10 @@ impl<'f> Ivr<'f> {
             (_, Input::Key(Key::Star)) => self.present(),
             // 0 asks for an agent; when closed, the caller hears the hours and stays.
             (_, Input::Key(Key::Digit(0))) => {
-                if status_at(now).open {
+                if self.hours.status_at(now).open {
                     self.queue()
                 } else {
-                    let mut effects = vec![self.say(closed_message(now))];
+                    let mut effects = vec![self.say(closed_message(&self.hours, now))];
                     effects.extend(self.present());
                     effects
                 }
@@ -285,11 +375,8 @@ impl<'f> Ivr<'f> {
                 None => self.present(),
             },
             // 9 in the main menu switches language.
-            (Place::Menu, Input::Key(Key::Digit(9))) => {
-                self.lang = match self.lang {
-                    Lang::Da => Lang::En,
-                    Lang::En => Lang::Da,
-                };
+            (Place::Menu, Input::Key(Key::Digit(9))) if self.other_language().is_some() => {
+                self.lang = self.other_language().unwrap_or(self.lang);
                 self.present()
             }
             // A digit in the main menu starts the flow with that menu key.
@@ -316,7 +403,9 @@ impl<'f> Ivr<'f> {
                     None => self.invalid(),
                 }
             }
-            (Place::Unlock(_), Input::Key(_)) => unreachable!("handled by handle_keying"),
+            (Place::Unlock(_) | Place::Queue(_), Input::Key(_)) => {
+                unreachable!("handled by handle_keying and handle_waiting")
+            }
         }
     }
 
@@ -328,7 +417,7 @@ impl<'f> Ivr<'f> {
             (Stage::Checking, Input::Unlocked(result)) => self.unlock_answer(result, now),
             // Keys while the service is asked are ignored.
             (Stage::Checking, _) => Vec::new(),
-            (_, Input::Unlocked(_)) => Vec::new(),
+            (_, Input::Unlocked(_) | Input::Queued(_) | Input::AgentTook) => Vec::new(),
             (_, Input::Silence) => {
                 self.silences += 1;
                 if self.silences >= MAX_KEYING_SILENCES {
@@ -453,6 +542,14 @@ impl<'f> Ivr<'f> {
                 let flow = &self.flows.flows[flow];
                 format!("{}/{}", flow.id, flow.steps[step].id)
             }
+            Place::Queue(waiting) => format!(
+                "queue/{}",
+                match waiting {
+                    Waiting::Holding => "holding",
+                    Waiting::Confirm => "callback-confirm",
+                    Waiting::KeyNumber => "callback-number",
+                }
+            ),
         });
         if let Place::Step { flow, step } = place {
             let step = &self.flows.flows[flow].steps[step];
@@ -517,16 +614,13 @@ impl<'f> Ivr<'f> {
                 };
                 return vec![self.say(Utterance::prompt(id)), Effect::Listen];
             }
+            State::At(Place::Queue(waiting)) => return self.present_waiting(waiting),
             State::Ended(_) => return Vec::new(),
         }
         words = words.then_prompt("phone-hints");
         let mut effects = vec![self.say(words)];
-        if self.state == State::At(Place::Menu) {
+        if let (State::At(Place::Menu), Some(other)) = (self.state, self.other_language()) {
             // The way to the other language is said in that language, by its own voice.
-            let other = match self.lang {
-                Lang::Da => Lang::En,
-                Lang::En => Lang::Da,
-            };
             effects.push(Effect::Say(
                 other,
                 Utterance::prompt("phone-choose-language"),
@@ -537,17 +631,121 @@ impl<'f> Ivr<'f> {
     }
 
     fn queue(&mut self) -> Vec<Effect> {
-        self.state = State::Ended(Ending::Queued);
+        self.go(Place::Queue(Waiting::Holding), NaiveDateTime::MIN);
         vec![self.say(Utterance::prompt("phone-queue")), Effect::Queue]
+    }
+
+    /// Waiting for an agent: the place in the queue is said when the line tells it, 1
+    /// offers a call-back to the caller's number (confirmed by keypad, or keyed), and an
+    /// agent taking the call ends the menu's part.
+    fn handle_waiting(&mut self, waiting: Waiting, input: Input) -> Vec<Effect> {
+        match (waiting, input) {
+            (_, Input::AgentTook) => {
+                self.state = State::Ended(Ending::Queued);
+                vec![self.say(Utterance::prompt("phone-agent-connecting"))]
+            }
+            (Waiting::Holding, Input::Queued(place)) => {
+                let (position, minutes) = (place.position.to_string(), place.minutes.to_string());
+                let words = Utterance::default()
+                    .then_prompt_with(
+                        "phone-queue-place",
+                        &[("position", &position), ("minutes", &minutes)],
+                    )
+                    .then_prompt("phone-callback-offer");
+                vec![self.say(words), Effect::Hold]
+            }
+            // Told while confirming or keying: said at the next announcement instead.
+            (_, Input::Queued(_)) | (_, Input::Unlocked(_)) => Vec::new(),
+            (Waiting::Holding, Input::Key(Key::Digit(1))) => match self.caller.clone() {
+                Some(number) => {
+                    self.callback = Some(number);
+                    self.wait_at(Waiting::Confirm)
+                }
+                None => self.wait_at(Waiting::KeyNumber),
+            },
+            (Waiting::Holding, Input::Key(_) | Input::Silence) => vec![Effect::Hold],
+            (Waiting::Confirm, Input::Key(Key::Digit(1))) => {
+                let Some(number) = self.callback.clone() else {
+                    return self.wait_at(Waiting::KeyNumber);
+                };
+                self.state = State::Ended(Ending::CallbackBooked);
+                vec![
+                    Effect::Callback(number),
+                    self.say(
+                        Utterance::prompt("phone-callback-booked").then_prompt("phone-goodbye"),
+                    ),
+                    Effect::HangUp,
+                ]
+            }
+            (Waiting::Confirm, Input::Key(Key::Digit(2))) => self.wait_at(Waiting::KeyNumber),
+            (Waiting::KeyNumber, Input::Key(Key::Digit(d))) => {
+                if self.unlocking.entry.0.len() >= MAX_ENTRY {
+                    self.unlocking.entry = Keyed::default();
+                    return self.invalid();
+                }
+                self.unlocking.entry.0.push(char::from(b'0' + d));
+                vec![Effect::Listen]
+            }
+            (Waiting::KeyNumber, Input::Key(Key::Hash)) => {
+                let entry = std::mem::take(&mut self.unlocking.entry);
+                match PhoneNumber::parse(&entry.0) {
+                    Some(number) => {
+                        self.callback = Some(number);
+                        self.wait_at(Waiting::Confirm)
+                    }
+                    None => {
+                        let mut effects = vec![self.say(Utterance::prompt("phone-invalid-key"))];
+                        effects.extend(self.present());
+                        effects
+                    }
+                }
+            }
+            // * (or silence, or another key) while confirming or keying: back to holding,
+            // in the same place.
+            (Waiting::Confirm | Waiting::KeyNumber, _) => {
+                self.unlocking.entry = Keyed::default();
+                self.state = State::At(Place::Queue(Waiting::Holding));
+                vec![
+                    self.say(Utterance::prompt("phone-queue-still")),
+                    Effect::Hold,
+                ]
+            }
+        }
+    }
+
+    fn wait_at(&mut self, waiting: Waiting) -> Vec<Effect> {
+        self.unlocking.entry = Keyed::default();
+        self.go(Place::Queue(waiting), NaiveDateTime::MIN)
+    }
+
+    fn present_waiting(&self, waiting: Waiting) -> Vec<Effect> {
+        match waiting {
+            Waiting::Holding => vec![Effect::Hold],
+            Waiting::Confirm => {
+                let number = self
+                    .callback
+                    .as_ref()
+                    .map(PhoneNumber::spoken)
+                    .unwrap_or_default();
+                let words = Utterance::prompt("phone-callback-confirm")
+                    .then_text(&number)
+                    .then_prompt("phone-callback-confirm-keys");
+                vec![self.say(words), Effect::Listen]
+            }
+            Waiting::KeyNumber => vec![
+                self.say(Utterance::prompt("phone-callback-key-number")),
+                Effect::Listen,
+            ],
+        }
     }
 
     /// An agent when the line is open; otherwise the hours and goodbye.
     fn agent_or_goodbye(&mut self, now: NaiveDateTime, closed: Ending) -> Vec<Effect> {
-        if status_at(now).open {
+        if self.hours.status_at(now).open {
             return self.queue();
         }
         self.state = State::Ended(closed);
-        let words = closed_message(now)
+        let words = closed_message(&self.hours, now)
             .then_prompt("phone-call-again")
             .then_prompt("phone-goodbye");
         vec![self.say(words), Effect::HangUp]
@@ -556,15 +754,28 @@ impl<'f> Ivr<'f> {
 
 /// "The line is closed", the hours, and when it opens next (always today or tomorrow,
 /// since it opens every day).
-fn closed_message(now: NaiveDateTime) -> Utterance {
-    let status = status_at(now);
+fn closed_message(hours: &OpeningHours, now: NaiveDateTime) -> Utterance {
+    let status = hours.status_at(now);
     let hour = status.next_change.format("%-H").to_string();
     let id = if status.next_change.date() == now.date() {
         "phone-opens-today"
     } else {
         "phone-opens-tomorrow"
     };
-    Utterance::prompt("phone-closed").then_prompt_with(id, &[("hour", &hour)])
+    let span = |(open, close): (u32, u32)| (open.to_string(), close.to_string());
+    let (weekday_open, weekday_close) = span(hours.weekdays);
+    let (weekend_open, weekend_close) = span(hours.weekends);
+    Utterance::default()
+        .then_prompt_with(
+            "phone-closed",
+            &[
+                ("weekday_open", &weekday_open),
+                ("weekday_close", &weekday_close),
+                ("weekend_open", &weekend_open),
+                ("weekend_close", &weekend_close),
+            ],
+        )
+        .then_prompt_with(id, &[("hour", &hour)])
 }
 
 #[cfg(test)]

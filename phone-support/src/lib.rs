@@ -9,6 +9,7 @@ pub mod dtmf;
 pub mod flow;
 pub mod ivr;
 pub mod line;
+pub mod queue;
 pub mod rules;
 pub mod sip;
 pub mod telephony;

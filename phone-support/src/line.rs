@@ -401,7 +401,14 @@ fn drive(
                     interrupted = line.say(lang, &words)? == Said::Interrupted;
                 }
                 Effect::Listen => listen = true,
-                Effect::Queue => line.queue()?,
+                // This line has no queue: the caller is handed on, and the menu's part ends.
+                Effect::Queue => {
+                    line.queue()?;
+                    ivr.hand_on();
+                    return Ok(());
+                }
+                // Only after a place in a queue, which this line never gives.
+                Effect::Hold | Effect::Callback(_) => {}
                 Effect::HangUp => line.hang_up()?,
                 Effect::Unlock(request) => answer = Some(line.unlock(&request)?),
             }

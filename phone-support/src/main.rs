@@ -154,6 +154,14 @@ enum Command {
         /// read from KODE_ADMIN_TOKEN.
         #[arg(long)]
         service: Option<String>,
+        /// ADDRESS:PORT for the control API the agents' console reads the calls from
+        /// (port 0 lets the system pick; prints "control on ADDR:PORT"). If
+        /// KODE_LINE_TOKEN is set, requests must carry it as a bearer token.
+        #[arg(long)]
+        control: Option<String>,
+        /// The menu's languages, the first spoken first (default: da,en).
+        #[arg(long, value_delimiter = ',')]
+        languages: Vec<String>,
     },
     /// The agent console. The admin token is read from KODE_ADMIN_TOKEN.
     Console {
@@ -422,6 +430,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ring_ms,
             at,
             service,
+            control,
+            languages,
         } => {
             let file = match &config {
                 Some(path) => {
@@ -443,9 +453,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 voice,
                 transcripts,
                 stats_file: stats,
+                control,
+                languages: Some(languages).filter(|l| !l.is_empty()),
+                queue_wait_per_caller_secs: None,
+                queue_announce_secs: None,
+                hours_weekdays: None,
+                hours_weekends: None,
             };
             let (mut settings, voice, flow_files) = file.overridden_by(options).settings()?;
             settings.fixed_time = parse_at(&at)?;
+            settings.control_token = std::env::var("KODE_LINE_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty());
             if let Some(url) = service {
                 let token = std::env::var("KODE_ADMIN_TOKEN")
                     .context("--service needs KODE_ADMIN_TOKEN, the service's admin token")?;

@@ -9,7 +9,7 @@
 #   bash service/bench/radius.sh        # USERS=10000 RUNS=5 PARALLEL=128 by default
 #
 # Every request is a right, fresh code: USERS HOTP readers (one secret, so round k's code
-# is counter k's for everyone) activated for users KR-0 … KR-(USERS-1); each round sends
+# is counter k's for everyone) activated for users KR0 … KR(USERS-1); each round sends
 # every user's next code once. Every accept is durable (SQLite, synchronous = FULL). The
 # JSON lines give each process's CPU time per request too (from /proc).
 set -euo pipefail
@@ -38,7 +38,7 @@ import sys
 path, users, b32 = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 with open(path, "w") as f:
     for i in range(users):
-        f.write(f"KR-{i} otpauth://hotp/bench:KR-{i}?secret={b32}&counter=0\n")
+        f.write(f"KR{i} otpauth://hotp/bench:KR{i}?secret={b32}&counter=0\n")
 PY
 "$SERVICE" "${STORE[@]}" import "$DIR/devices.txt" >/dev/null
 # Bench fixture only (as service-bench does): bind every reader to its user directly.
@@ -88,7 +88,7 @@ offset = mac[-1] & 0x0F
 code = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
 with open(path, "w") as f:
     for i in range(users):
-        f.write(f'User-Name = "KR-{i}", User-Password = "{code:06d}"\n\n')
+        f.write(f'User-Name = "KR{i}", User-Password = "{code:06d}"\n\n')
 PY
 }
 

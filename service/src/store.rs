@@ -344,6 +344,17 @@ impl Store {
         row.map(|row| device_from_row(&row)).transpose()
     }
 
+    /// Every serial of `length` characters (for looking a serial up by its keypad form).
+    pub async fn serials_of_length(&self, length: usize) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT serial FROM devices WHERE length(serial) = $1")
+            .bind(i64::try_from(length).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| row.try_get::<String, _>("serial").map_err(StoreError::from))
+            .collect()
+    }
+
     /// The person's active device, if any.
     pub async fn active_device(&self, user: &str) -> Result<Option<Device>, StoreError> {
         let row = sqlx::query(&format!(

@@ -151,3 +151,65 @@ async fn sqlite_agent_named_in_the_audit_log_and_look_up_by_user() {
         "{rows:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_serial_keyed_on_a_keypad() {
+    serial_keyed_on_a_keypad(Db::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_serial_keyed_on_a_keypad() {
+    serial_keyed_on_a_keypad(Db::Postgres).await
+}
+
+/// A serial with letters is keyed on the keys that carry them (`KR…` as `57…`); when two
+/// serials are keyed alike the entry names neither, and nothing is unlocked.
+async fn serial_keyed_on_a_keypad(db: Db) {
+    let f = Fixture::new(db).await;
+    f.import_totp(1).await;
+    let (serial, user) = (f.serial(1), f.user(1));
+    f.activate(&serial, &user).await;
+    f.clock.advance_ms(30_000);
+    let wrong = if f.code(0) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let block = || async {
+        for _ in 0..3 {
+            f.validate(&user, wrong).await;
+        }
+        assert_ne!(f.view(&serial).await["blocked_until"], Value::Null);
+    };
+    block().await;
+    let keyed = otp::Serial::parse(&serial).unwrap().keypad();
+    assert!(keyed.starts_with("57"), "{keyed}");
+    let unlock = |first: String, second: String| {
+        let body = json!({"serial": keyed, "first": first, "second": second});
+        let f = &f;
+        async move {
+            f.call("POST", "/v1/support/unlock-with-codes", Some(body), true)
+                .await
+        }
+    };
+    let (status, body) = unlock(f.code(0), f.code(1)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(f.view(&serial).await["blocked_until"], Value::Null);
+
+    // A second device keyed the same way (J and K share key 5): the entry is ambiguous.
+    f.clock.advance_ms(120_000);
+    block().await;
+    let twin = format!("J{}", &serial[1..]);
+    let line = format!(
+        "{twin} otpauth://totp/MitID:{twin}?secret={}\n",
+        common::SECRET_B32
+    );
+    assert_eq!(f.service.import(&line, None, "test").await.unwrap(), 1);
+    let (status, _) = unlock(f.code(0), f.code(1)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_ne!(f.view(&serial).await["blocked_until"], Value::Null);
+    let audit = f.service.store().audit_log(100).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "unlock_with_codes" && e.result == "ambiguous_keyed_serial"));
+}

@@ -131,7 +131,9 @@ fn phone_support_agents_bad_right() {
     one_clear_line(
         "phone-support",
         "phone-support",
-        &["agents", "--data", &data, "add", "alice", "--rights", "root"],
+        &[
+            "agents", "--data", &data, "add", "alice", "--rights", "root",
+        ],
         2,
         "unknown right \"root\"",
     );

@@ -273,4 +273,9 @@ fn walking_keys_and_finding_the_keys_back_from_step_ids() {
     assert_eq!(flow.keys_through(&ids), "112");
     assert_eq!(flow.keys_through(&ids[..1]), "");
     assert_eq!(flow.keys_through(&["unpack".into(), "volume".into()]), "");
+    // As the SIP line reports them: the menu first, then FLOW/STEP.
+    let reported: Vec<String> = ["menu", "setup-reader/unpack", "setup-reader/headphones"]
+        .map(String::from)
+        .to_vec();
+    assert_eq!(flow.keys_through(&reported), "1");
 }

@@ -155,7 +155,7 @@ fn zero_queues_when_open() {
     ivr.start();
     let effects = press(&mut ivr, "10", open());
     assert_eq!(effects.last(), Some(&Effect::Queue));
-    assert_eq!(ivr.ending(), Some(Ending::Queued));
+    assert_eq!(ivr.place(), Some(Place::Queue(Waiting::Holding)));
 }
 
 #[test]
@@ -169,7 +169,16 @@ fn zero_when_closed_tells_the_hours_and_stays() {
     };
     assert_eq!(
         first.parts,
-        Utterance::prompt("phone-closed")
+        Utterance::default()
+            .then_prompt_with(
+                "phone-closed",
+                &[
+                    ("weekday_open", "8"),
+                    ("weekday_close", "20"),
+                    ("weekend_open", "10"),
+                    ("weekend_close", "16")
+                ]
+            )
             .then_prompt_with("phone-opens-tomorrow", &[("hour", "8")])
             .parts
     );
@@ -183,8 +192,8 @@ fn zero_when_closed_tells_the_hours_and_stays() {
 fn three_silences_then_agent_or_goodbye() {
     let flows = flows();
     for (now, ending, last) in [
-        (open(), Ending::Queued, Effect::Queue),
-        (closed(), Ending::NoInput, Effect::HangUp),
+        (open(), None, Effect::Queue),
+        (closed(), Some(Ending::NoInput), Effect::HangUp),
     ] {
         let mut ivr = Ivr::new(&flows);
         ivr.start();
@@ -195,7 +204,7 @@ fn three_silences_then_agent_or_goodbye() {
         }
         let effects = ivr.handle(Input::Silence, now);
         assert_eq!(effects.last(), Some(&last));
-        assert_eq!(ivr.ending(), Some(ending));
+        assert_eq!(ivr.ending(), ending);
     }
 }
 
@@ -240,6 +249,9 @@ fn input() -> impl Strategy<Value = Input> {
             Just(UnlockResult::Unavailable),
         ]
         .prop_map(Input::Unlocked),
+        (1u32..30, 1u32..90)
+            .prop_map(|(position, minutes)| Input::Queued(queue::Place { position, minutes })),
+        Just(Input::AgentTook),
         "[0-9*#]".prop_map(|s| Input::Key(Key::from_char(s.chars().next().unwrap()).unwrap())),
     ]
 }
@@ -253,7 +265,7 @@ proptest! {
         let catalogue = speech::Catalogue::embedded().unwrap();
         let flows = flows();
         let now = at("2026-11-23 00:00") + chrono::Duration::minutes(i64::from(minute));
-        let mut ivr = Ivr::new(&flows);
+        let mut ivr = Ivr::new(&flows).with_caller(PhoneNumber::parse("+4533980010"));
         let mut turns = vec![ivr.start()];
         for input in inputs {
             turns.push(ivr.handle(input, now));
@@ -275,9 +287,13 @@ proptest! {
             // the end, or while the service is asked, or a stray answer) is empty.
             match effects.last() {
                 None => {}
+                Some(Effect::Say(_, words)) => prop_assert_eq!(
+                    words,
+                    &Utterance::prompt("phone-agent-connecting")
+                ),
                 Some(last) => prop_assert!(matches!(
                     last,
-                    Effect::Listen | Effect::Queue | Effect::HangUp | Effect::Unlock(_)
+                    Effect::Listen | Effect::Hold | Effect::Queue | Effect::HangUp | Effect::Unlock(_)
                 )),
             }
         }
@@ -374,5 +390,154 @@ fn wrong_codes_twice_go_to_an_agent_and_star_clears_an_entry() {
     press(&mut ivr, "333333#444444#", open());
     let effects = ivr.handle(Input::Unlocked(UnlockResult::WrongCodes), open());
     assert_eq!(effects.last(), Some(&Effect::Queue));
+    assert_eq!(ivr.place(), Some(Place::Queue(Waiting::Holding)));
+    // The agent sees the serial as keyed, and no code.
+    let context = ivr.context();
+    assert_eq!(context.serial.as_deref(), Some("7"));
+    assert!(context.steps.iter().any(|s| s == "unlock/second-code"));
+}
+
+fn queued(ivr: &mut Ivr, position: u32, minutes: u32) -> Vec<Effect> {
+    ivr.handle(Input::Queued(queue::Place { position, minutes }), open())
+}
+
+#[test]
+fn the_queue_tells_the_place_and_the_wait_and_offers_a_call_back() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows).with_caller(PhoneNumber::parse("+4533980010"));
+    ivr.start();
+    press(&mut ivr, "0", open());
+    let effects = queued(&mut ivr, 2, 4);
+    let Effect::Say(Lang::Da, words) = &effects[0] else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        words,
+        &Utterance::default()
+            .then_prompt_with("phone-queue-place", &[("position", "2"), ("minutes", "4")])
+            .then_prompt("phone-callback-offer")
+    );
+    assert_eq!(effects.last(), Some(&Effect::Hold));
+    // Silence and other keys: still holding, nothing said.
+    assert_eq!(ivr.handle(Input::Silence, open()), [Effect::Hold]);
+    assert_eq!(press(&mut ivr, "5", open()), [Effect::Hold]);
+    // 1: the number is read back digit by digit and must be confirmed.
+    let effects = press(&mut ivr, "1", open());
+    assert_eq!(
+        prompt_ids(&effects),
+        ["phone-callback-confirm", "phone-callback-confirm-keys"]
+    );
+    assert_eq!(texts(&effects), ["4, 5. 3, 3. 9, 8. 0, 0. 1, 0"]);
+    assert_eq!(effects.last(), Some(&Effect::Listen));
+    let effects = press(&mut ivr, "1", open());
+    assert_eq!(
+        effects.first(),
+        Some(&Effect::Callback(
+            PhoneNumber::parse("+4533980010").unwrap()
+        ))
+    );
+    assert_eq!(effects.last(), Some(&Effect::HangUp));
+    assert_eq!(ivr.ending(), Some(Ending::CallbackBooked));
+}
+
+#[test]
+fn a_call_back_number_can_be_keyed_and_star_keeps_the_place() {
+    let flows = flows();
+    // No number from the network: the caller keys one.
+    let mut ivr = Ivr::new(&flows);
+    ivr.start();
+    press(&mut ivr, "0", open());
+    queued(&mut ivr, 1, 1);
+    let effects = press(&mut ivr, "1", open());
+    assert_eq!(prompt_ids(&effects), ["phone-callback-key-number"]);
+    // Too short: said, and asked again.
+    let effects = press(&mut ivr, "12#", open());
+    assert_eq!(
+        prompt_ids(&effects),
+        ["phone-invalid-key", "phone-callback-key-number"]
+    );
+    press(&mut ivr, "33980010#", open());
+    assert_eq!(ivr.place(), Some(Place::Queue(Waiting::Confirm)));
+    // * goes back to holding, in the same place; an announcement is said again.
+    let effects = press(&mut ivr, "*", open());
+    assert_eq!(prompt_ids(&effects), ["phone-queue-still"]);
+    assert_eq!(ivr.place(), Some(Place::Queue(Waiting::Holding)));
+    // 2 while confirming keys another number.
+    press(&mut ivr, "1", open());
+    press(&mut ivr, "33980010#", open());
+    press(&mut ivr, "2", open());
+    assert_eq!(ivr.place(), Some(Place::Queue(Waiting::KeyNumber)));
+    press(&mut ivr, "70101010#", open());
+    let effects = press(&mut ivr, "1", open());
+    assert_eq!(
+        effects.first(),
+        Some(&Effect::Callback(PhoneNumber::parse("70101010").unwrap()))
+    );
+}
+
+#[test]
+fn an_agent_taking_the_call_ends_the_menu() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows);
+    ivr.start();
+    press(&mut ivr, "0", open());
+    let effects = ivr.handle(Input::AgentTook, open());
+    assert_eq!(prompt_ids(&effects), ["phone-agent-connecting"]);
     assert_eq!(ivr.ending(), Some(Ending::Queued));
+    assert!(ivr.handle(Input::Silence, open()).is_empty());
+}
+
+#[test]
+fn one_language_is_not_offered_another() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows).with_languages(&[Lang::En]);
+    let effects = ivr.start();
+    assert!(effects
+        .iter()
+        .all(|e| !matches!(e, Effect::Say(Lang::Da, _))));
+    assert!(!prompt_ids(&effects).contains(&"phone-choose-language".to_owned()));
+    let effects = press(&mut ivr, "9", open());
+    assert_eq!(prompt_ids(&effects)[0], "phone-invalid-key");
+    assert_eq!(ivr.lang(), Lang::En);
+}
+
+#[test]
+fn the_hand_over_names_the_flow_and_steps() {
+    let flows = flows();
+    let mut ivr = Ivr::new(&flows);
+    ivr.start();
+    press(&mut ivr, "9", open());
+    press(&mut ivr, "3", open());
+    let context = ivr.context();
+    assert_eq!(context.lang, Lang::En);
+    let flow = context.flow.expect("in a flow");
+    assert!(context
+        .steps
+        .last()
+        .unwrap()
+        .starts_with(&format!("{flow}/")));
+}
+
+#[test]
+fn the_configured_hours_decide_and_are_said() {
+    let flows = flows();
+    let hours = OpeningHours {
+        weekdays: (9, 15),
+        weekends: (11, 13),
+    };
+    let mut ivr = Ivr::new(&flows).with_hours(hours);
+    ivr.start();
+    // Wednesday 16:00: open on the published hours, closed on these.
+    let effects = press(&mut ivr, "0", at("2026-11-25 16:00"));
+    let Effect::Say(_, words) = &effects[0] else {
+        panic!("{effects:?}")
+    };
+    let Part::Prompt { id, args } = &words.parts[0] else {
+        panic!("{words:?}")
+    };
+    assert_eq!(id, "phone-closed");
+    assert!(args.contains(&("weekday_close".to_owned(), "15".to_owned())));
+    assert!(args.contains(&("weekend_open".to_owned(), "11".to_owned())));
+    assert!(prompt_ids(&effects).contains(&"phone-opens-tomorrow".to_owned()));
+    assert_eq!(ivr.place(), Some(Place::Menu));
 }

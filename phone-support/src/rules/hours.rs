@@ -39,47 +39,117 @@ pub struct LineStatus {
     pub next_change: NaiveDateTime,
 }
 
+/// When the line is open, in whole hours from opening up to closing: one span for
+/// Monday–Friday and one for Saturdays, Sundays and public holidays. The default is the
+/// line's published hours (08–20 and 10–16); an operator may set others in the line's
+/// config, and the spoken "closed" message says whichever are set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpeningHours {
+    pub weekdays: (u32, u32),
+    pub weekends: (u32, u32),
+}
+
+impl Default for OpeningHours {
+    fn default() -> Self {
+        OpeningHours {
+            weekdays: (8, 20),
+            weekends: (10, 16),
+        }
+    }
+}
+
+/// Opening hours that cannot be: the span named, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{span} {text:?}: {problem}")]
+pub struct HoursError {
+    pub span: &'static str,
+    pub text: String,
+    pub problem: &'static str,
+}
+
+/// Parses "8-20": whole hours, opening before closing, within 0–23 (closing may be 24).
+pub fn parse_span(span: &'static str, text: &str) -> Result<(u32, u32), HoursError> {
+    let error = |problem| HoursError {
+        span,
+        text: text.to_owned(),
+        problem,
+    };
+    let (open, close) = text
+        .split_once('-')
+        .ok_or_else(|| error("expected OPEN-CLOSE in whole hours, like 8-20"))?;
+    let open: u32 = open
+        .trim()
+        .parse()
+        .map_err(|_| error("the opening hour is not a whole hour"))?;
+    let close: u32 = close
+        .trim()
+        .parse()
+        .map_err(|_| error("the closing hour is not a whole hour"))?;
+    if open > 23 || close > 24 {
+        return Err(error("hours run from 0 to 24"));
+    }
+    if open >= close {
+        return Err(error("the line must open before it closes"));
+    }
+    Ok((open, close))
+}
+
 fn time(hour: u32) -> NaiveTime {
-    NaiveTime::from_hms_opt(hour, 0, 0).expect("whole hours 0–23 are valid times")
+    // 24 is the end of the day: the last representable moment of it.
+    NaiveTime::from_hms_opt(hour, 0, 0)
+        .or_else(|| NaiveTime::from_hms_milli_opt(23, 59, 59, 999))
+        .expect("whole hours 0–24 are valid times")
 }
 
-/// The opening hours of `date`.
+impl OpeningHours {
+    /// The opening hours of `date`.
+    pub fn hours_on(&self, date: NaiveDate) -> DayHours {
+        let kind = match (holiday_on(date), date.weekday()) {
+            (Some(holiday), _) => DayKind::Holiday(holiday),
+            (None, Weekday::Sat) => DayKind::Saturday,
+            (None, Weekday::Sun) => DayKind::Sunday,
+            (None, _) => DayKind::Weekday,
+        };
+        let (opens, closes) = match kind {
+            DayKind::Weekday => self.weekdays,
+            DayKind::Saturday | DayKind::Sunday | DayKind::Holiday(_) => self.weekends,
+        };
+        DayHours {
+            date,
+            kind,
+            opens: time(opens),
+            closes: time(closes),
+        }
+    }
+
+    /// The line's status at a Copenhagen local time.
+    pub fn status_at(&self, local: NaiveDateTime) -> LineStatus {
+        let today = self.hours_on(local.date());
+        let now = local.time();
+        let (open, next_change) = if now < today.opens {
+            (false, local.date().and_time(today.opens))
+        } else if now < today.closes {
+            (true, local.date().and_time(today.closes))
+        } else {
+            let tomorrow = self.hours_on(local.date() + Days::new(1));
+            (false, tomorrow.date.and_time(tomorrow.opens))
+        };
+        LineStatus {
+            open,
+            today,
+            next_change,
+        }
+    }
+}
+
+/// The opening hours of `date`, on the line's published hours.
 pub fn hours_on(date: NaiveDate) -> DayHours {
-    let kind = match (holiday_on(date), date.weekday()) {
-        (Some(holiday), _) => DayKind::Holiday(holiday),
-        (None, Weekday::Sat) => DayKind::Saturday,
-        (None, Weekday::Sun) => DayKind::Sunday,
-        (None, _) => DayKind::Weekday,
-    };
-    let (opens, closes) = match kind {
-        DayKind::Weekday => (time(8), time(20)),
-        DayKind::Saturday | DayKind::Sunday | DayKind::Holiday(_) => (time(10), time(16)),
-    };
-    DayHours {
-        date,
-        kind,
-        opens,
-        closes,
-    }
+    OpeningHours::default().hours_on(date)
 }
 
-/// The line's status at a Copenhagen local time.
+/// The line's status at a Copenhagen local time, on the line's published hours.
 pub fn status_at(local: NaiveDateTime) -> LineStatus {
-    let today = hours_on(local.date());
-    let now = local.time();
-    let (open, next_change) = if now < today.opens {
-        (false, local.date().and_time(today.opens))
-    } else if now < today.closes {
-        (true, local.date().and_time(today.closes))
-    } else {
-        let tomorrow = hours_on(local.date() + Days::new(1));
-        (false, tomorrow.date.and_time(tomorrow.opens))
-    };
-    LineStatus {
-        open,
-        today,
-        next_change,
-    }
+    OpeningHours::default().status_at(local)
 }
 
 /// Copenhagen local time at a UTC instant (CET/CEST, daylight saving from chrono-tz).

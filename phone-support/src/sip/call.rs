@@ -15,12 +15,13 @@ use tokio::time::Instant;
 
 use crate::device::HttpDirectory;
 use crate::dtmf::Detector;
-use crate::ivr::{Effect, Input, Ivr, Key, UnlockResult, NO_INPUT_TIMEOUT};
+use crate::ivr::{Effect, Ending, Input, Ivr, Key, UnlockResult, NO_INPUT_TIMEOUT};
 use crate::telephony::events::{EventDecoder, KeyJoiner, Source};
 use crate::telephony::g711::Law;
 use crate::telephony::rtp::{self, Packet};
 use crate::telephony::sdp::Negotiated;
 
+use super::board::LineBoard;
 use super::prompts::Prompts;
 use super::pump::{Pump, Stream};
 use super::stats::Stats;
@@ -37,6 +38,8 @@ pub enum Stop {
     Inactive,
     /// The menu said goodbye.
     MenuHungUp,
+    /// The agent who had the call is done with it.
+    AgentDone,
     /// Sending failed or a prompt could not be rendered.
     Failed(String),
 }
@@ -264,6 +267,7 @@ impl Media {
             tracing::debug!(call = %self.call_id, pt = packet.payload_type, "ignoring RTP of a payload type not negotiated");
             return None;
         }
+        self.stats.packets_received.fetch_add(1, Ordering::Relaxed);
         let mut heard = None;
         for byte in packet.payload {
             if let Some(key) = self.detector.push(self.law.decode(*byte)) {
@@ -285,6 +289,12 @@ pub struct Outcome {
     pub keys: usize,
 }
 
+/// The call's entry on the line's board (the queue and the agents' view).
+pub struct OnBoard<'a> {
+    pub board: &'a LineBoard,
+    pub id: u64,
+}
+
 /// Runs the voice menu on the call's media until the call ends.
 pub async fn run_menu(
     ivr: &mut Ivr<'_>,
@@ -293,9 +303,14 @@ pub async fn run_menu(
     log: &mut CallLog,
     unlocker: Option<&Arc<HttpDirectory>>,
     clock: impl Fn() -> chrono::NaiveDateTime,
+    on_board: &OnBoard<'_>,
 ) -> Outcome {
     let mut keys = 0;
-    let stop = drive(ivr, media, prompts, log, unlocker, &clock, &mut keys).await;
+    let stop = drive(
+        ivr, media, prompts, log, unlocker, &clock, &mut keys, on_board,
+    )
+    .await;
+    on_board.board.with(|board, _| board.hung_up(on_board.id));
     Outcome {
         stop,
         visited: ivr.visited().to_vec(),
@@ -303,6 +318,7 @@ pub async fn run_menu(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn drive(
     ivr: &mut Ivr<'_>,
     media: &mut Media,
@@ -311,10 +327,14 @@ async fn drive(
     unlocker: Option<&Arc<HttpDirectory>>,
     clock: &impl Fn() -> chrono::NaiveDateTime,
     keys: &mut usize,
+    on_board: &OnBoard<'_>,
 ) -> Stop {
+    let (board, id) = (on_board.board, on_board.id);
     let mut effects = ivr.start();
+    let mut next_announcement = Instant::now();
     loop {
         let mut listen = false;
+        let mut hold = false;
         let mut pending: Option<Key> = None;
         let mut queued = false;
         let mut answer = None;
@@ -337,7 +357,12 @@ async fn drive(
                     }
                 }
                 Effect::Listen => listen = true,
+                Effect::Hold => hold = true,
                 Effect::Queue => queued = true,
+                Effect::Callback(number) => {
+                    tracing::info!(call = %log.call_id, "call-back booked");
+                    board.with(|board, _| board.book_callback(id, number));
+                }
                 Effect::HangUp => return Stop::MenuHungUp,
                 Effect::Unlock(request) => {
                     answer = Some(match unlocker {
@@ -355,21 +380,38 @@ async fn drive(
                 }
             }
         }
+        let context = ivr.context();
+        board.with(|board, _| board.update(id, context));
         if let Some(result) = answer {
             // Keys pressed while the service was asked do not count.
             effects = ivr.handle(Input::Unlocked(result), clock());
             continue;
         }
         if queued {
-            // The caller waits for an agent: the line stays open until they hang up or a
-            // limit ends the call.
             tracing::info!(call = %log.call_id, "queued for an agent");
-            loop {
-                match media.play(Arc::from(&[][..]), None).await {
-                    Ok(_) => continue,
-                    Err(stop) => return stop,
-                }
+            let place = board.with(|board, now| board.enqueue(id, now));
+            next_announcement = Instant::now() + board.announce_every;
+            effects = match place {
+                Some(place) => ivr.handle(Input::Queued(place), clock()),
+                None => Vec::new(),
+            };
+            continue;
+        }
+        if ivr.ending() == Some(Ending::Queued) {
+            // An agent has the call: the line stays open until the caller hangs up, the
+            // agent is done, or a limit ends it.
+            return with_agent(media, board, id).await;
+        }
+        if hold {
+            let input = match hold_for(media, board, id, pending, &mut next_announcement).await {
+                Ok(input) => input,
+                Err(stop) => return stop,
+            };
+            if let Input::Key(_) = input {
+                *keys += 1;
             }
+            effects = ivr.handle(input, clock());
+            continue;
         }
         if !listen {
             return Stop::MenuHungUp;
@@ -389,5 +431,52 @@ async fn drive(
             None => Input::Silence,
         };
         effects = ivr.handle(input, clock());
+    }
+}
+
+/// Holding in the queue: the first of a key, an agent taking the call, or the time to tell
+/// the caller's place again.
+async fn hold_for(
+    media: &mut Media,
+    board: &LineBoard,
+    id: u64,
+    pending: Option<Key>,
+    next_announcement: &mut Instant,
+) -> Result<Input, Stop> {
+    if let Some(key) = pending {
+        return Ok(Input::Key(key));
+    }
+    loop {
+        if board.with(|board, _| board.agent(id).is_some()) {
+            return Ok(Input::AgentTook);
+        }
+        let now = Instant::now();
+        if now >= *next_announcement {
+            *next_announcement = now + board.announce_every;
+            if let Some(place) = board.with(|board, _| board.place(id)) {
+                return Ok(Input::Queued(place));
+            }
+        }
+        let wait = next_announcement
+            .saturating_duration_since(now)
+            .min(AGENT_POLL);
+        if let Some(key) = media.play(Arc::from(&[][..]), Some(wait)).await? {
+            return Ok(Input::Key(key));
+        }
+    }
+}
+
+/// How often a holding call looks whether an agent has taken it.
+const AGENT_POLL: Duration = Duration::from_millis(250);
+
+/// With an agent: hold the call until the caller hangs up or the agent is done with it.
+async fn with_agent(media: &mut Media, board: &LineBoard, id: u64) -> Stop {
+    loop {
+        if board.with(|board, now| board.view(id, now).is_none()) {
+            return Stop::AgentDone;
+        }
+        if let Err(stop) = media.play(Arc::from(&[][..]), Some(AGENT_POLL)).await {
+            return stop;
+        }
     }
 }

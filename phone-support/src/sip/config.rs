@@ -10,7 +10,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::prompts::VoiceChoice;
-use super::{Limits, Settings};
+use super::{Limits, QueueSettings, Settings};
+use crate::rules::hours::{parse_span, OpeningHours};
 
 /// The file as written.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -32,6 +33,18 @@ pub struct LineConfig {
     pub voice: Option<String>,
     pub transcripts: Option<PathBuf>,
     pub stats_file: Option<PathBuf>,
+    /// "ADDRESS:PORT" of the control API for the agents' console; absent: none.
+    pub control: Option<String>,
+    /// The menu's languages, the first spoken first ("da", "en").
+    pub languages: Option<Vec<String>>,
+    /// The first guess of the wait each caller ahead in the queue adds, in seconds.
+    pub queue_wait_per_caller_secs: Option<u64>,
+    /// How often a waiting caller hears the place in the queue, in seconds.
+    pub queue_announce_secs: Option<u64>,
+    /// Opening hours Monday–Friday, "OPEN-CLOSE" in whole hours (default "8-20").
+    pub hours_weekdays: Option<String>,
+    /// Opening hours on Saturdays, Sundays and public holidays (default "10-16").
+    pub hours_weekends: Option<String>,
 }
 
 /// A configuration problem, naming the field.
@@ -68,6 +81,14 @@ impl LineConfig {
             voice: over.voice.or(self.voice),
             transcripts: over.transcripts.or(self.transcripts),
             stats_file: over.stats_file.or(self.stats_file),
+            control: over.control.or(self.control),
+            languages: over.languages.or(self.languages),
+            queue_wait_per_caller_secs: over
+                .queue_wait_per_caller_secs
+                .or(self.queue_wait_per_caller_secs),
+            queue_announce_secs: over.queue_announce_secs.or(self.queue_announce_secs),
+            hours_weekdays: over.hours_weekdays.or(self.hours_weekdays),
+            hours_weekends: over.hours_weekends.or(self.hours_weekends),
         }
     }
 
@@ -134,7 +155,54 @@ impl LineConfig {
             }
             dir => VoiceChoice::Pack(PathBuf::from(dir)),
         };
+        let control = match &self.control {
+            Some(text) => Some(
+                text.parse::<SocketAddr>()
+                    .map_err(|_| bad("control", format!("{text:?} is not ADDRESS:PORT")))?,
+            ),
+            None => None,
+        };
+        let mut languages = Vec::new();
+        for code in self.languages.iter().flatten() {
+            let lang: speech::Lang = code
+                .parse()
+                .map_err(|e: speech::UnknownLang| bad("languages", e.to_string()))?;
+            if languages.contains(&lang) {
+                return Err(bad("languages", format!("{code:?} is listed twice")));
+            }
+            languages.push(lang);
+        }
+        if self.languages.is_some() && languages.is_empty() {
+            return Err(bad("languages", "list at least one of \"da\", \"en\""));
+        }
+        let queue_defaults = QueueSettings::default();
+        let queue = QueueSettings {
+            wait_per_caller: Duration::from_secs(positive(
+                "queue_wait_per_caller_secs",
+                self.queue_wait_per_caller_secs,
+                queue_defaults.wait_per_caller.as_secs(),
+            )?),
+            announce_every: Duration::from_secs(positive(
+                "queue_announce_secs",
+                self.queue_announce_secs,
+                queue_defaults.announce_every.as_secs(),
+            )?),
+        };
+        let published = OpeningHours::default();
+        let span = |field: &'static str, text: &Option<String>, default| match text {
+            Some(text) => parse_span(field, text).map_err(|e| bad(field, e.to_string())),
+            None => Ok(default),
+        };
+        let hours = OpeningHours {
+            weekdays: span("hours_weekdays", &self.hours_weekdays, published.weekdays)?,
+            weekends: span("hours_weekends", &self.hours_weekends, published.weekends)?,
+        };
         let settings = Settings {
+            hours,
+            control,
+            control_token: None,
+            languages,
+            queue,
             listen,
             rtp_ports,
             advertise,
@@ -181,6 +249,44 @@ mod tests {
         assert_eq!(settings.rtp_ports, 20000..=20999);
         assert_eq!(voice, VoiceChoice::Espeak);
         assert!(flows.is_empty());
+        assert_eq!(settings.hours, OpeningHours::default());
+        assert_eq!(settings.languages, [speech::Lang::Da, speech::Lang::En]);
+        assert_eq!(settings.control, Some("127.0.0.1:5070".parse().unwrap()));
+    }
+
+    #[test]
+    fn hours_languages_and_queue_settings_are_checked() {
+        let config = LineConfig::parse(
+            "hours_weekdays = \"9-17\"\nlanguages = [\"en\"]\nqueue_announce_secs = 30\n",
+        )
+        .unwrap();
+        let (settings, ..) = config.settings().unwrap();
+        assert_eq!(settings.hours.weekdays, (9, 17));
+        assert_eq!(settings.hours.weekends, (10, 16));
+        assert_eq!(settings.languages, [speech::Lang::En]);
+        assert_eq!(settings.queue.announce_every, Duration::from_secs(30));
+        for (text, field, problem) in [
+            (
+                "hours_weekdays = \"20-8\"",
+                "hours_weekdays",
+                "open before it closes",
+            ),
+            ("hours_weekends = \"10\"", "hours_weekends", "OPEN-CLOSE"),
+            ("hours_weekends = \"10-25\"", "hours_weekends", "0 to 24"),
+            ("languages = [\"de\"]", "languages", "unknown language"),
+            ("languages = []", "languages", "at least one"),
+            ("languages = [\"da\", \"da\"]", "languages", "twice"),
+            ("control = \"here\"", "control", "ADDRESS:PORT"),
+            (
+                "queue_announce_secs = 0",
+                "queue_announce_secs",
+                "more than 0",
+            ),
+        ] {
+            let error = LineConfig::parse(text).unwrap().settings().unwrap_err();
+            assert_eq!(error.field, field, "{text}");
+            assert!(error.problem.contains(problem), "{text}: {error}");
+        }
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! gets a SIP error and a log line. The protocol pieces are the pure modules of
 //! [`crate::telephony`]; this is the shell that does the I/O.
 
+pub mod board;
 pub mod call;
 pub mod config;
+pub mod control;
 pub mod prompts;
 pub mod pump;
 pub mod stats;
@@ -31,6 +33,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::flow::FlowSet;
 use crate::ivr::Ivr;
+use crate::queue::PhoneNumber;
 use crate::rules::hours::copenhagen_now;
 use crate::telephony::sdp::Offer;
 
@@ -80,6 +83,33 @@ pub struct Settings {
     pub fixed_time: Option<NaiveDateTime>,
     /// The validation service for self-service unlock (base URL, admin token).
     pub service: Option<(String, String)>,
+    /// Serve the control API for the agents' console here.
+    pub control: Option<SocketAddr>,
+    /// The control API wants `Authorization: Bearer` this.
+    pub control_token: Option<String>,
+    /// The menu's languages, the first spoken first.
+    pub languages: Vec<speech::Lang>,
+    /// When the line takes callers to agents.
+    pub hours: crate::rules::hours::OpeningHours,
+    pub queue: QueueSettings,
+}
+
+/// How the agent queue talks to waiting callers.
+#[derive(Debug, Clone)]
+pub struct QueueSettings {
+    /// The first guess of the wait each caller ahead adds (learnt from waits seen).
+    pub wait_per_caller: Duration,
+    /// How often a waiting caller hears the place again.
+    pub announce_every: Duration,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            wait_per_caller: Duration::from_secs(120),
+            announce_every: Duration::from_secs(60),
+        }
+    }
 }
 
 struct Line {
@@ -93,6 +123,7 @@ struct Line {
     contact: rsipstack::sip::Uri,
     next_port: AtomicU16,
     calls: AtomicU64,
+    board: Arc<board::LineBoard>,
 }
 
 /// Binds the SIP port, prints `listening on ADDR` (with the real port when 0 was asked),
@@ -148,7 +179,27 @@ pub async fn serve(
         .service
         .as_ref()
         .map(|(url, token)| Arc::new(crate::device::HttpDirectory::new(url, token.clone())));
+    let board = Arc::new(board::LineBoard::new(
+        settings.queue.wait_per_caller,
+        settings.queue.announce_every,
+    ));
+    if let Some(listen) = settings.control {
+        let fixed = settings.fixed_time;
+        let clock: Arc<dyn Fn() -> NaiveDateTime + Send + Sync> =
+            Arc::new(move || fixed.unwrap_or_else(copenhagen_now));
+        let board = board.clone();
+        let token = token.clone();
+        let control_token = settings.control_token.clone();
+        let hours = settings.hours;
+        tokio::spawn(async move {
+            if let Err(e) = control::serve(listen, board, control_token, hours, clock, token).await
+            {
+                tracing::error!("the control API stopped: {e:#}");
+            }
+        });
+    }
     let line = Arc::new(Line {
+        board,
         pump,
         directory,
         next_port: AtomicU16::new(*settings.rtp_ports.start()),
@@ -305,6 +356,14 @@ async fn new_call(line: Arc<Line>, mut tx: Transaction) {
             return;
         }
     };
+    // The caller's number, for the agents and a call-back: the From URI's user part.
+    let caller = tx
+        .original
+        .from_header()
+        .ok()
+        .and_then(|from| from.uri().ok())
+        .and_then(|uri| uri.user().map(str::to_owned))
+        .and_then(|user| PhoneNumber::parse(&user));
     let stats = line.stats.clone();
     if stats.calls_active.load(Ordering::Relaxed) >= line.settings.limits.max_calls {
         stats.calls_refused.fetch_add(1, Ordering::Relaxed);
@@ -355,6 +414,7 @@ async fn new_call(line: Arc<Line>, mut tx: Transaction) {
         rtp_port,
         &call_id,
         number,
+        caller,
     )
     .await;
     match &stop {
@@ -382,6 +442,7 @@ async fn answer_and_run(
     rtp_port: u16,
     call_id: &str,
     number: u64,
+    caller: Option<PhoneNumber>,
 ) -> Stop {
     if dialog.ringing(None, None).is_err() {
         return Stop::HungUp;
@@ -456,7 +517,13 @@ async fn answer_and_run(
         Ok(media) => media,
         Err(e) => return Stop::Failed(format!("setting up RTP: {e}")),
     };
-    let mut ivr = Ivr::new(line.flows);
+    let mut ivr = Ivr::new(line.flows)
+        .with_languages(&line.settings.languages)
+        .with_hours(line.settings.hours)
+        .with_caller(caller);
+    let board_id = line
+        .board
+        .with(|board, now| board.arrive(ivr.context(), now));
     let fixed = line.settings.fixed_time;
     let outcome = call::run_menu(
         &mut ivr,
@@ -465,6 +532,10 @@ async fn answer_and_run(
         &mut log,
         line.directory.as_ref(),
         || fixed.unwrap_or_else(copenhagen_now),
+        &call::OnBoard {
+            board: &line.board,
+            id: board_id,
+        },
     )
     .await;
     tracing::info!(

@@ -15,6 +15,7 @@ pub const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sipp");
 /// A running `phone-support sip`.
 pub struct Server {
     child: Option<Child>,
+    stdout: BufReader<std::process::ChildStdout>,
     pub port: u16,
     pub dir: tempfile::TempDir,
 }
@@ -31,6 +32,11 @@ impl Server {
     /// Starts the server on 127.0.0.1, port 0, RTP ports from the system, transcripts and
     /// stats in a temporary folder; `extra` options are added.
     pub fn start(extra: &[&str]) -> Server {
+        Server::start_with_env(extra, &[])
+    }
+
+    /// [`Server::start`] with environment variables set.
+    pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
         let transcripts = dir.path().join("transcripts");
@@ -43,13 +49,14 @@ impl Server {
             .arg(dir.path().join("stats.json"))
             .args(extra)
             .env("RUST_LOG", "info,rsipstack=warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
             .expect("phone-support runs");
-        let stdout = child.stdout.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
-        BufReader::new(stdout).read_line(&mut first).unwrap();
+        stdout.read_line(&mut first).unwrap();
         let port = first
             .trim()
             .strip_prefix("listening on ")
@@ -62,6 +69,7 @@ impl Server {
             });
         Server {
             child: Some(child),
+            stdout,
             port,
             dir,
         }
@@ -69,6 +77,19 @@ impl Server {
 
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// The control API's base URL, from the "control on ADDR" line (started with
+    /// `--control 127.0.0.1:0`).
+    pub fn control_url(&mut self) -> String {
+        let mut line = String::new();
+        while self.stdout.read_line(&mut line).unwrap_or(0) > 0 {
+            if let Some(address) = line.trim().strip_prefix("control on ") {
+                return format!("http://{address}");
+            }
+            line.clear();
+        }
+        panic!("the server printed no control address:\n{}", self.log())
     }
 
     pub fn address(&self) -> String {
@@ -146,8 +167,13 @@ pub fn free_port() -> u16 {
 /// Runs one sipp call of `scenario` against the server in `cwd`; whether it succeeded,
 /// and sipp's error log when it did not.
 pub fn sipp(server: &Server, scenario: &str, extra: &[&str], cwd: &Path) -> Result<(), String> {
+    sipp_at(&server.address(), scenario, extra, cwd)
+}
+
+/// [`sipp`] against a server's address (for a call placed from another thread).
+pub fn sipp_at(address: &str, scenario: &str, extra: &[&str], cwd: &Path) -> Result<(), String> {
     let output = Command::new("sipp")
-        .arg(server.address())
+        .arg(address)
         .arg("-sf")
         .arg(Path::new(SCENARIOS).join(scenario))
         .args(["-m", "1", "-i", "127.0.0.1", "-nostdin", "-trace_err"])

@@ -65,7 +65,43 @@ pub fn check_two_codes(
     Ok(wrong)
 }
 
+/// Which device a serial keyed on a telephone keypad names.
+#[derive(Debug, PartialEq, Eq)]
+enum KeyedSerial {
+    One(String),
+    None,
+    Several(usize),
+}
+
 impl Service {
+    /// The device a keyed serial names: the serial itself when a device has it, else the
+    /// one device whose serial has letters and is keyed that way on a telephone keypad
+    /// ([`otp::Serial::keypad`]: `KP2026000001` is keyed `572026000001`). Only an
+    /// all-digit entry that names no device directly is looked up by keypad form, by a
+    /// scan of the serials of its length (a rare path: callers whose serial has letters).
+    async fn serial_keyed_as(&self, keyed: &str) -> Result<KeyedSerial, ServiceError> {
+        if self.store.device(keyed).await?.is_some() {
+            return Ok(KeyedSerial::One(keyed.to_owned()));
+        }
+        if !keyed.chars().all(|c| c.is_ascii_digit()) {
+            return Ok(KeyedSerial::None);
+        }
+        let mut matches: Vec<String> = self
+            .store
+            .serials_of_length(keyed.len())
+            .await?
+            .into_iter()
+            .filter(|serial| {
+                otp::Serial::parse(serial).is_ok_and(|serial| serial.keypad() == keyed)
+            })
+            .collect();
+        Ok(match matches.len() {
+            0 => KeyedSerial::None,
+            1 => KeyedSerial::One(matches.remove(0)),
+            n => KeyedSerial::Several(n),
+        })
+    }
+
     /// Lifts a device's block when two consecutive codes from it are typed (the support
     /// line's keypad self-service). Neither code is logged or audited, only the result.
     pub async fn unlock_with_codes(
@@ -76,7 +112,25 @@ impl Service {
         actor: &str,
     ) -> Result<(), ServiceError> {
         let now = self.now_ms();
-        check_serial(serial)?;
+        let keyed = check_serial(serial)?;
+        let serial = match self.serial_keyed_as(&keyed).await? {
+            KeyedSerial::One(serial) => serial,
+            KeyedSerial::None => keyed,
+            KeyedSerial::Several(count) => {
+                self.store
+                    .audit(&audit_entry(
+                        now,
+                        actor,
+                        "unlock_with_codes",
+                        &keyed,
+                        "ambiguous_keyed_serial",
+                    ))
+                    .await?;
+                tracing::info!("keyed serial matches {count} devices");
+                return Err(ServiceError::UnknownSerial(keyed));
+            }
+        };
+        let serial = serial.as_str();
         for _ in 0..MAX_RETRIES {
             let Some(device) = self.store.device(serial).await? else {
                 self.store
