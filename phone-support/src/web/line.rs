@@ -10,13 +10,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::device::path_segment;
+use crate::queue::CallState;
 
-/// One call as the line shows it.
+/// One call as the line's control API sends it ([`crate::queue::CallView`] on the wire;
+/// read back with owned strings, the caller's numbers as the line wrote them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallView {
     pub id: String,
-    /// "menu", "queued", "callback" or "with_agent".
-    pub state: String,
+    pub state: CallState,
     /// "da" or "en".
     pub lang: String,
     pub flow: Option<String>,
@@ -35,7 +36,7 @@ pub struct CallView {
 impl CallView {
     /// Whether an agent can take it now.
     pub fn waiting(&self) -> bool {
-        matches!(self.state.as_str(), "queued" | "callback")
+        matches!(self.state, CallState::Queued | CallState::Callback)
     }
 }
 

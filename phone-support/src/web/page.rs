@@ -13,6 +13,7 @@ use speech::{Catalogue, Lang};
 use crate::console::{documents_lines, hours_lines, witness_lines};
 use crate::device::DeviceView;
 use crate::flow::{Check, End, Flow, FlowSet};
+use crate::queue::CallState;
 
 use super::line::{CallView, LineState};
 
@@ -216,14 +217,13 @@ fn flow_title(t: &Texts<'_>, flows: &FlowSet, id: &str) -> String {
         .unwrap_or_else(|| escape(id))
 }
 
-fn state_text(t: &Texts<'_>, state: &str) -> String {
-    match state {
-        "menu" => t.t("web-state-menu"),
-        "queued" => t.t("web-state-queued"),
-        "callback" => t.t("web-state-callback"),
-        "with_agent" => t.t("web-state-with-agent"),
-        other => escape(other),
-    }
+fn state_text(t: &Texts<'_>, state: CallState) -> String {
+    t.t(match state {
+        CallState::Menu => "web-state-menu",
+        CallState::Queued => "web-state-queued",
+        CallState::Callback => "web-state-callback",
+        CallState::WithAgent => "web-state-with-agent",
+    })
 }
 
 fn lang_text(t: &Texts<'_>, lang: &str) -> String {
@@ -325,7 +325,7 @@ pub fn calls_region(
                 let _ = writeln!(
                     html,
                     "<tr><td>{state}</td><td>{lang}</td><td>{flow}</td><td>{steps}</td><td>{serial}</td><td>{waited}</td><td>{agent}</td><td>{action}</td></tr>",
-                    state = state_text(t, &call.state),
+                    state = state_text(t, call.state),
                     lang = lang_text(t, &call.lang),
                     flow = call
                         .flow
@@ -562,7 +562,7 @@ pub fn call_page(t: &Texts<'_>, csrf: &str, flows: &FlowSet, call: &CallView) ->
         .join(", ");
     let mut html = String::from("<dl class=\"device\">\n");
     for (id, value) in [
-        ("web-col-state", state_text(t, &call.state)),
+        ("web-col-state", state_text(t, call.state)),
         ("web-col-lang", lang_text(t, &call.lang)),
         (
             "web-col-flow",
@@ -1036,7 +1036,7 @@ mod tests {
     fn call(id: &str, state: &str, agent: Option<&str>) -> CallView {
         CallView {
             id: id.into(),
-            state: state.into(),
+            state: serde_json::from_value(serde_json::json!(state)).unwrap(),
             lang: "en".into(),
             flow: Some("code-refused".into()),
             steps: vec!["what-happened".into()],
