@@ -80,6 +80,8 @@ pub enum LookupError {
     BadSerial(String),
     #[error("no device with serial number {0}")]
     NotFound(String),
+    #[error("person {0} has no active device")]
+    NoDeviceFor(String),
     #[error("the service refused the admin token (HTTP {0}); check KODE_ADMIN_TOKEN")]
     Unauthorized(u16),
     #[error("the service answered HTTP {status}: {body}")]
@@ -104,10 +106,47 @@ pub fn check_serial(serial: &str) -> Result<otp::Serial, LookupError> {
 }
 
 /// The service over HTTP.
+#[derive(Clone)]
 pub struct HttpDirectory {
     base: String,
     token: String,
+    /// The agent named to the service (`X-Kode-Actor`) for its audit log.
+    actor: Option<String>,
     agent: ureq::Agent,
+}
+
+/// A new activation code, on its way to the person by paper or SMS. Its value is never
+/// printed (`Debug` leaves it out) and never shown to an agent.
+pub struct IssuedCode {
+    pub value: String,
+    pub expires_at: String,
+}
+
+impl std::fmt::Debug for IssuedCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedCode")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for IssuedCode {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.value);
+    }
+}
+
+/// `text` as one URL path segment: unreserved characters kept, the rest percent-encoded.
+pub fn path_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~@".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 impl HttpDirectory {
@@ -116,10 +155,74 @@ impl HttpDirectory {
         HttpDirectory {
             base: base.trim_end_matches('/').to_owned(),
             token,
+            actor: None,
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(5))
                 .build(),
         }
+    }
+
+    /// The same service, naming `agent` as the one acting (the service audits `admin:NAME`).
+    pub fn acting_for(&self, agent: &str) -> HttpDirectory {
+        HttpDirectory {
+            actor: Some(agent.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    fn authorized(&self, request: ureq::Request) -> ureq::Request {
+        let request = request.set("Authorization", &format!("Bearer {}", self.token));
+        match &self.actor {
+            Some(actor) => request.set("X-Kode-Actor", actor),
+            None => request,
+        }
+    }
+
+    /// The support view of the person `user`'s active device.
+    pub fn device_of_user(&self, user: &str) -> Result<DeviceView, LookupError> {
+        let user = user.trim();
+        if user.is_empty() || user.len() > 128 {
+            return Err(LookupError::BadSerial(
+                "a person's id must have 1–128 characters".to_owned(),
+            ));
+        }
+        let path = format!("/v1/users/{}/device", path_segment(user));
+        let response = self.call("GET", &path, user).map_err(|e| match e {
+            LookupError::NotFound(_) => LookupError::NoDeviceFor(user.to_owned()),
+            other => other,
+        })?;
+        response
+            .into_json()
+            .map_err(|e| LookupError::BadAnswer(e.to_string()))
+    }
+
+    /// Issues a new activation code for `serial` and person `user` by `channel` ("paper"
+    /// or "sms"): `POST /v1/activation-codes`.
+    pub fn issue_activation_code(
+        &self,
+        serial: &str,
+        user: &str,
+        channel: &str,
+    ) -> Result<IssuedCode, LookupError> {
+        let serial = check_serial(serial)?;
+        let url = format!("{}/v1/activation-codes", self.base);
+        let body = serde_json::json!({"serial": serial.as_str(), "user": user, "channel": channel});
+        let response = self
+            .authorized(self.agent.post(&url))
+            .send_json(body)
+            .map_err(|e| self.error(e, serial.as_str()))?;
+        #[derive(Deserialize)]
+        struct Issued {
+            activation_code: String,
+            expires_at: String,
+        }
+        let issued: Issued = response
+            .into_json()
+            .map_err(|e| LookupError::BadAnswer(e.to_string()))?;
+        Ok(IssuedCode {
+            value: issued.activation_code,
+            expires_at: issued.expires_at,
+        })
     }
 
     /// The support line's keypad unlock: `POST /v1/support/unlock-with-codes`. The codes
@@ -163,29 +266,35 @@ impl HttpDirectory {
 
     fn call(&self, method: &str, path: &str, serial: &str) -> Result<ureq::Response, LookupError> {
         let url = format!("{}{path}", self.base);
-        let request = self
-            .agent
-            .request(method, &url)
-            .set("Authorization", &format!("Bearer {}", self.token));
+        let request = self.authorized(self.agent.request(method, &url));
         let response = if method == "POST" {
             request.send_string("")
         } else {
             request.call()
         };
-        match response {
-            Ok(response) => Ok(response),
-            Err(ureq::Error::Status(404, _)) => Err(LookupError::NotFound(serial.to_owned())),
-            Err(ureq::Error::Status(status @ (401 | 403), _)) => {
-                Err(LookupError::Unauthorized(status))
+        response.map_err(|e| self.error(e, serial))
+    }
+
+    fn error(&self, error: ureq::Error, serial: &str) -> LookupError {
+        match error {
+            ureq::Error::Status(404, _) => LookupError::NotFound(serial.to_owned()),
+            ureq::Error::Status(status @ (401 | 403), _) => LookupError::Unauthorized(status),
+            ureq::Error::Status(status, response) => {
+                // The service's error body: keep its message, which names no secret.
+                let body = response.into_string().unwrap_or_default();
+                let message = serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["message"].as_str().map(str::to_owned))
+                    .unwrap_or(body);
+                LookupError::Service {
+                    status,
+                    body: message,
+                }
             }
-            Err(ureq::Error::Status(status, response)) => Err(LookupError::Service {
-                status,
-                body: response.into_string().unwrap_or_default(),
-            }),
-            Err(ureq::Error::Transport(transport)) => Err(LookupError::Unreachable {
+            ureq::Error::Transport(transport) => LookupError::Unreachable {
                 url: self.base.clone(),
                 reason: transport.to_string(),
-            }),
+            },
         }
     }
 }

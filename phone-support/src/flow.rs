@@ -120,6 +120,60 @@ pub struct Flow {
     pub file: PathBuf,
 }
 
+/// Where a walk through a flow's keys arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Walk {
+    /// The step reached.
+    pub step: usize,
+    /// Each step passed and the key chosen there, in order.
+    pub taken: Vec<(usize, char)>,
+}
+
+impl Flow {
+    /// Follows `keys` from the first step; a key that is not a choice of the step reached
+    /// ends the walk there (the rest is ignored).
+    pub fn walk(&self, keys: &str) -> Walk {
+        let mut walk = Walk {
+            step: 0,
+            taken: Vec::new(),
+        };
+        for key in keys.chars() {
+            match self.steps[walk.step].choice(key) {
+                Some(choice) => {
+                    walk.taken.push((walk.step, key));
+                    walk.step = choice.next;
+                }
+                None => break,
+            }
+        }
+        walk
+    }
+
+    /// The keys that lead through `steps` (the places the voice menu visited, in order:
+    /// this flow's as `FLOW/STEP` or `STEP`, others such as `menu` skipped); stops where
+    /// two steps are not joined by a choice.
+    pub fn keys_through(&self, steps: &[String]) -> String {
+        let prefix = format!("{}/", self.id);
+        let mine: Vec<&str> = steps
+            .iter()
+            .map(|s| s.strip_prefix(&prefix).unwrap_or(s))
+            .filter(|s| self.steps.iter().any(|step| step.id == *s))
+            .collect();
+        let index = |id: &str| self.steps.iter().position(|step| step.id == id);
+        let mut keys = String::new();
+        for pair in mine.windows(2) {
+            let (Some(from), Some(to)) = (index(pair[0]), index(pair[1])) else {
+                break;
+            };
+            match self.steps[from].choices.iter().find(|c| c.next == to) {
+                Some(choice) => keys.push(choice.key),
+                None => break,
+            }
+        }
+        keys
+    }
+}
+
 /// A problem in a flow file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowError {

@@ -25,6 +25,8 @@ use phone_support::rules::witness::WitnessFacts;
 use phone_support::sip::{
     self, config::LineConfig, prompts::Prompts, prompts::VoiceChoice, Settings,
 };
+use phone_support::web::auth::{AccountError, AccountFile, Right};
+use phone_support::web::{WebConfig, WebState};
 use speech::{Catalogue, Voice, WavSink};
 
 #[derive(Parser)]
@@ -177,6 +179,60 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// The agents' web console. The service's admin token is read from KODE_ADMIN_TOKEN,
+    /// the line's (if it has one) from KODE_LINE_TOKEN. Prints "listening on ADDR:PORT".
+    Web {
+        /// ADDRESS:PORT (port 0 lets the system pick).
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: String,
+        /// The service's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        service: String,
+        /// The SIP line's control API (`phone-support sip --control`).
+        #[arg(long, default_value = "http://127.0.0.1:5070")]
+        line: String,
+        /// Accounts (agents.json), the audit log (audit.log) and the outbox.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Where new activation codes go for the letter printer or SMS gateway
+        /// (default: DATA/outbox).
+        #[arg(long)]
+        outbox: Option<PathBuf>,
+        /// The console is behind TLS: Secure cookies.
+        #[arg(long)]
+        secure_cookies: bool,
+        #[arg(long, num_args = 1..)]
+        flows: Vec<PathBuf>,
+        /// "YYYY-MM-DD HH:MM": pretend it is this Copenhagen local time (for the rules).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// The web console's agents: add (password read from standard input), list, unlock
+    /// (lift a lock after wrong passwords), remove.
+    Agents {
+        #[command(subcommand)]
+        command: AgentsCommand,
+        /// The web console's data directory.
+        #[arg(long, global = true)]
+        data: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgentsCommand {
+    /// Adds an agent; the password is the first line of standard input.
+    Add {
+        name: String,
+        /// Rights, comma-separated: lookup, unlock, activation.
+        #[arg(long, value_delimiter = ',')]
+        rights: Vec<String>,
+    },
+    /// Lists agents, their rights and locks.
+    List,
+    /// Lifts the lock after wrong passwords.
+    Unlock { name: String },
+    /// Removes an agent.
+    Remove { name: String },
 }
 
 fn main() -> ExitCode {
@@ -448,7 +504,151 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Web {
+            listen,
+            service,
+            line,
+            data,
+            outbox,
+            secure_cookies,
+            flows,
+            at,
+        } => {
+            let data_dir = web_data_dir(data)?;
+            let config = WebConfig {
+                service,
+                admin_token: std::env::var("KODE_ADMIN_TOKEN")
+                    .context("KODE_ADMIN_TOKEN must hold the service's admin token")?,
+                line,
+                line_token: std::env::var("KODE_LINE_TOKEN").ok(),
+                outbox: outbox.unwrap_or_else(|| data_dir.join("outbox")),
+                data_dir,
+                secure_cookies,
+                flows: load_flows(&flows)?,
+                at: parse_at(&at)?,
+            };
+            run_web(&listen, config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Agents { command, data } => {
+            agents(command, &web_data_dir(data)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// `--data`, or `$XDG_DATA_HOME/kodeoplaeser/web-console` (`~/.local/share/…`).
+fn web_data_dir(data: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(dir) = data {
+        return Ok(dir);
+    }
+    let base = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(
+            std::env::var_os("HOME").context("no HOME to put the data in; pass --data DIR")?,
+        )
+        .join(".local/share"),
+    };
+    Ok(base.join("kodeoplaeser/web-console"))
+}
+
+fn agents(command: AgentsCommand, data: &Path) -> Result<()> {
+    let file = AccountFile::new(data);
+    let mut accounts = file.load()?;
+    match command {
+        AgentsCommand::Add { name, rights } => {
+            let rights = rights
+                .iter()
+                .filter(|r| !r.trim().is_empty())
+                .map(|r| r.parse::<Right>())
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut password = String::new();
+            io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            accounts.add(&name, password, &rights)?;
+            file.save(&accounts)?;
+            println!(
+                "added {name} ({})",
+                rights_text(&accounts.agents[&name].rights)
+            );
+        }
+        AgentsCommand::List => {
+            let now = chrono::Utc::now().timestamp();
+            for (name, account) in &accounts.agents {
+                let lock = if account.lockout.locked_at(now) {
+                    " LOCKED"
+                } else {
+                    ""
+                };
+                println!("{name}\t{}{lock}", rights_text(&account.rights));
+            }
+        }
+        AgentsCommand::Unlock { name } => {
+            let account = accounts
+                .agents
+                .get_mut(&name)
+                .ok_or_else(|| AccountError::NoSuchAgent(name.clone()))?;
+            account.lockout = Default::default();
+            file.save(&accounts)?;
+            println!("unlocked {name}");
+        }
+        AgentsCommand::Remove { name } => {
+            accounts
+                .agents
+                .remove(&name)
+                .ok_or_else(|| AccountError::NoSuchAgent(name.clone()))?;
+            file.save(&accounts)?;
+            println!("removed {name}");
+        }
+    }
+    Ok(())
+}
+
+fn rights_text(rights: &[Right]) -> String {
+    if rights.is_empty() {
+        return "no rights beyond calls and guides".to_owned();
+    }
+    rights
+        .iter()
+        .map(|r| r.name())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The web console until SIGINT or SIGTERM.
+fn run_web(listen: &str, config: WebConfig) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(io::stderr)
+        .with_ansi(false)
+        .init();
+    let runtime = tokio::runtime::Runtime::new().context("starting tokio")?;
+    runtime.block_on(async move {
+        let state = WebState::new(config)?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        println!("listening on {}", listener.local_addr()?);
+        use std::io::Write as _;
+        io::stdout().flush()?;
+        let shutdown = async {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(term) => term,
+                    Err(_) => return,
+                };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        };
+        phone_support::web::run(listener, state, shutdown).await?;
+        Ok(())
+    })
 }
 
 /// The SIP line until SIGINT or SIGTERM.

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use speech::Lang;
 
 /// The first guess of how long each caller ahead adds to the wait, until waits have been
@@ -63,8 +63,8 @@ impl fmt::Display for PhoneNumber {
     }
 }
 
-/// Where a call is, as the agents see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Where a call is, as the agents see it (the web console reads it back from the line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallState {
     /// In the voice menu.

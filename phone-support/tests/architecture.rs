@@ -39,3 +39,22 @@ fn the_protocol_modules_and_the_menu_stay_pure() {
         }
     }
 }
+
+/// Architecture invariant: the web console's sessions, CSRF checks and pages are pure
+/// (tokens and the time come in as values); `web/server.rs` does the I/O for them.
+#[test]
+fn the_web_console_s_sessions_and_pages_stay_pure() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+    for name in ["session.rs", "page.rs"] {
+        let text = std::fs::read_to_string(src.join(name)).unwrap();
+        for word in FORBIDDEN
+            .iter()
+            .chain(&["rand::", "Utc::now", "axum", "ureq"])
+        {
+            assert!(
+                !text.contains(word),
+                "web/{name} uses {word}: keep I/O, randomness and clocks in web/server.rs"
+            );
+        }
+    }
+}

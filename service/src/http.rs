@@ -218,8 +218,34 @@ impl From<JsonRejection> for ApiError {
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
 
-/// Proof that the request carried the admin bearer token.
-pub struct Admin;
+/// Proof that the request carried the admin bearer token, and who acts for it: `admin`, or
+/// `admin:NAME` when the caller (the agents' web console) names the agent in the
+/// [`ACTOR_HEADER`]. The name goes into the audit log as the action's actor.
+pub struct Admin {
+    pub actor: String,
+}
+
+/// The header an admin caller names the person acting with (`X-Kode-Actor: NAME`); names
+/// are 1–64 letters, digits or `.-_@`.
+pub const ACTOR_HEADER: &str = "x-kode-actor";
+
+/// The audit actor for an admin call naming `name` (or none).
+pub fn admin_actor(name: Option<&str>) -> Result<String, String> {
+    match name {
+        None => Ok("admin".to_owned()),
+        Some(name)
+            if (1..=64).contains(&name.len())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-_@".contains(c)) =>
+        {
+            Ok(format!("admin:{name}"))
+        }
+        Some(_) => Err(format!(
+            "{ACTOR_HEADER} must be 1–64 letters, digits or .-_@"
+        )),
+    }
+}
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
@@ -243,7 +269,22 @@ impl FromRequestParts<AppState> for Admin {
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or_else(|| refuse("missing `Authorization: Bearer <token>`"))?;
         if state.admin.check(token.trim()) {
-            Ok(Admin)
+            let name = match parts.headers.get(ACTOR_HEADER) {
+                None => None,
+                Some(value) => Some(value.to_str().map_err(|_| ApiError {
+                    status: StatusCode::BAD_REQUEST,
+                    reason: "invalid_request",
+                    message: format!("{ACTOR_HEADER} is not ASCII"),
+                    retry_after_s: None,
+                })?),
+            };
+            let actor = admin_actor(name).map_err(|message| ApiError {
+                status: StatusCode::BAD_REQUEST,
+                reason: "invalid_request",
+                message,
+                retry_after_s: None,
+            })?;
+            Ok(Admin { actor })
         } else {
             Err(refuse("wrong admin token"))
         }
@@ -497,13 +538,18 @@ async fn rlm_rest(
         (status = 409, description = "device_in_use", body = ErrorBody),
     ))]
 async fn issue_activation_code(
-    _admin: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     ApiJson(request): ApiJson<ActivationCodeRequest>,
 ) -> Result<(StatusCode, Json<ActivationCodeResponse>), ApiError> {
     let issued = state
         .service
-        .issue_activation_code(&request.serial, &request.user, request.channel, "admin")
+        .issue_activation_code(
+            &request.serial,
+            &request.user,
+            request.channel,
+            &admin.actor,
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -546,11 +592,13 @@ async fn activate(
     params(("serial" = String, Path, description = "The device's serial number")),
     responses((status = 200, body = DeviceView), (status = 404, body = ErrorBody)))]
 async fn device(
-    _admin: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     Path(serial): Path<String>,
 ) -> Result<Json<DeviceView>, ApiError> {
-    Ok(Json(state.service.device_view(&serial, "admin").await?))
+    Ok(Json(
+        state.service.device_view(&serial, &admin.actor).await?,
+    ))
 }
 
 /// Lifts a block (admin).
@@ -558,11 +606,11 @@ async fn device(
     params(("serial" = String, Path, description = "The device's serial number")),
     responses((status = 200, body = StatusResponse), (status = 404, body = ErrorBody)))]
 async fn unlock(
-    _admin: Admin,
+    admin: Admin,
     State(state): State<AppState>,
     Path(serial): Path<String>,
 ) -> Result<Json<StatusResponse>, ApiError> {
-    state.service.unlock(&serial, "admin").await?;
+    state.service.unlock(&serial, &admin.actor).await?;
     Ok(Json(StatusResponse {
         status: "unlocked".into(),
     }))
@@ -678,7 +726,7 @@ impl utoipa::Modify for BearerSecurity {
     info(title = "Kodeoplæser service", description = "Import, activate and validate audio code readers."),
     paths(validate, issue_activation_code, activate, device, unlock, healthz, metrics,
         check_get, check_post, radiuscheck_get, radiuscheck_post, rlm_rest,
-        crate::support::unlock_with_codes),
+        crate::support::unlock_with_codes, crate::support::device_of_user),
     components(schemas(
         ValidateRequest, ValidateResponse, ActivationCodeRequest, ActivationCodeResponse,
         ActivateRequest, StatusResponse, ErrorBody, DeviceView, ActivationCodeView, Channel,

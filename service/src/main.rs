@@ -71,6 +71,12 @@ enum Command {
     Status { serial: String },
     /// Lift a device's block and clear its failure count.
     Unlock { serial: String },
+    /// Print the newest lines of the audit log, oldest first: time, actor, action,
+    /// subject, result (tab-separated; never a code or a secret).
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        last: i64,
+    },
 }
 
 async fn open(cli: &Cli) -> Result<Service> {
@@ -226,6 +232,20 @@ async fn run() -> Result<()> {
         Command::Unlock { serial } => {
             service.unlock(serial, &actor()).await?;
             println!("unlocked {serial}");
+        }
+        Command::Audit { last } => {
+            let mut entries = service.store().audit_log(*last).await?;
+            entries.reverse();
+            for entry in entries {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    service::clock::rfc3339(entry.at_ms),
+                    entry.actor,
+                    entry.action,
+                    entry.subject,
+                    entry.result
+                );
+            }
         }
     }
     Ok(())

@@ -83,6 +83,76 @@ async fn two_codes_unblock(db: Db) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_agent_named_in_the_audit_log_and_look_up_by_user() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let f = Fixture::new(Db::Sqlite).await;
+    f.import_totp(1).await;
+    let (serial, user) = (f.serial(1), f.user(1));
+    f.activate(&serial, &user).await;
+    let send = |uri: String, method: &str, actor: Option<&str>| {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {}", common::ADMIN_TOKEN));
+        if let Some(actor) = actor {
+            request = request.header("x-kode-actor", actor);
+        }
+        let request = request.body(Body::empty()).unwrap();
+        let router = f.router.clone();
+        async move {
+            let response = router.oneshot(request).await.unwrap();
+            let status = response.status();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+        }
+    };
+    // Looked up by the person's id, for agent "alice": the device, and alice in the log.
+    let (status, view) = send(format!("/v1/users/{user}/device"), "GET", Some("alice")).await;
+    assert_eq!(
+        (status, view["serial"].as_str()),
+        (StatusCode::OK, Some(serial.as_str()))
+    );
+    let (status, _) = send(
+        format!("/v1/devices/{serial}/unlock"),
+        "POST",
+        Some("bob.b"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = send(format!("/v1/users/nobody-{}/device", f.tag), "GET", None).await;
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_user"))
+    );
+    // A name that is not a name is refused before anything happens.
+    let (status, _) = send(format!("/v1/devices/{serial}/unlock"), "POST", Some("a b")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let audit = f.service.store().audit_log(100).await.unwrap();
+    let rows: Vec<(String, String)> = audit
+        .iter()
+        .filter(|e| e.action == "view_device" || e.action == "unlock")
+        .map(|e| (e.actor.clone(), e.action.clone()))
+        .collect();
+    assert!(
+        rows.contains(&("admin:alice".into(), "view_device".into())),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&("admin:bob.b".into(), "unlock".into())),
+        "{rows:?}"
+    );
+    assert_eq!(
+        rows.iter().filter(|(_, a)| a == "unlock").count(),
+        1,
+        "{rows:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_serial_keyed_on_a_keypad() {
     serial_keyed_on_a_keypad(Db::Sqlite).await
 }

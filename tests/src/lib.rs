@@ -1,12 +1,15 @@
 //! What the end-to-end tests in `tests/tests/` share: building and finding the product's
 //! real binaries, running them with their output captured, and driving terminal programs
-//! under tmux.
+//! under tmux; a fake SIP line control API and the web console's world.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+pub mod fake_line;
+pub mod web_console;
 
 static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 

@@ -123,3 +123,18 @@ fn phone_support_bad_date() {
         "--at",
     );
 }
+
+#[test]
+fn phone_support_agents_bad_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    one_clear_line(
+        "phone-support",
+        "phone-support",
+        &[
+            "agents", "--data", &data, "add", "alice", "--rights", "root",
+        ],
+        2,
+        "unknown right \"root\"",
+    );
+}

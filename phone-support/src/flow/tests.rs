@@ -257,3 +257,25 @@ proptest! {
         prop_assert_eq!(parsed.is_ok(), valid_by_closure(&steps), "{:?}", parsed.err());
     }
 }
+
+#[test]
+fn walking_keys_and_finding_the_keys_back_from_step_ids() {
+    let flows = FlowSet::shipped().unwrap();
+    let flow = &flows.flows[flows.by_menu_key('1').unwrap()];
+    let walk = flow.walk("112");
+    assert_eq!(flow.steps[walk.step].id, "no-test-phrase");
+    assert_eq!(walk.taken, [(0, '1'), (1, '1'), (2, '2')]);
+    // An unknown key stops the walk where it is.
+    assert_eq!(flow.walk("19").step, 1);
+    let ids: Vec<String> = ["unpack", "headphones", "switch-on", "no-test-phrase"]
+        .map(String::from)
+        .to_vec();
+    assert_eq!(flow.keys_through(&ids), "112");
+    assert_eq!(flow.keys_through(&ids[..1]), "");
+    assert_eq!(flow.keys_through(&["unpack".into(), "volume".into()]), "");
+    // As the SIP line reports them: the menu first, then FLOW/STEP.
+    let reported: Vec<String> = ["menu", "setup-reader/unpack", "setup-reader/headphones"]
+        .map(String::from)
+        .to_vec();
+    assert_eq!(flow.keys_through(&reported), "1");
+}
