@@ -395,6 +395,17 @@ fn wrong_codes_twice_go_to_an_agent_and_star_clears_an_entry() {
     let context = ivr.context();
     assert_eq!(context.serial.as_deref(), Some("7"));
     assert!(context.steps.iter().any(|s| s == "unlock/second-code"));
+    // What the agents' console gets carries none of the codes keyed.
+    let mut board = queue::Board::default();
+    let id = board.arrive(context.clone(), 0);
+    let shown = format!(
+        "{:?} {}",
+        context,
+        serde_json::to_string(&board.view(id, 0)).unwrap()
+    );
+    for code in ["111111", "222222", "333333", "444444", "12345"] {
+        assert!(!shown.contains(code), "{code} reached the hand-over: {shown}");
+    }
 }
 
 fn queued(ivr: &mut Ivr, position: u32, minutes: u32) -> Vec<Effect> {
