@@ -184,12 +184,12 @@ impl Voice {
                 fallback,
             } => {
                 let lang = script.settings.lang;
-                let mut pack = packs.iter_mut().find(|pack| pack.lang == lang);
+                let pack = packs.iter_mut().find(|pack| pack.lang == lang);
                 let missing = match &pack {
                     Some(pack) => missing_clips(pack, script),
                     None => vec![format!("a {lang} voice pack")],
                 };
-                if let (true, Some(pack)) = (missing.is_empty(), pack.as_deref_mut()) {
+                if let (true, Some(pack)) = (missing.is_empty(), pack) {
                     speak_pack(pack, *timing, script, sink)
                 } else if let Some(voice) = fallback {
                     tracing::debug!(?missing, "pack lacks clips; using espeak-ng");
