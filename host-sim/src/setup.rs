@@ -2,7 +2,7 @@
 //! an embedded service on SQLite in a temporary folder with that device imported and
 //! activated for a demo user.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -47,7 +47,15 @@ fn setup(provisioned: Provisioned, serial: &Serial) -> Result<Setup> {
         serial: serial.clone(),
         token: Some(provisioned.token),
         record,
+        voice_packs: default_voice_packs(),
     })
+}
+
+/// The simulator's voice packs: the English default `voice-packs/en-joe` from this source
+/// tree (the most intelligible English voice measured, speech/README.md); Danish is said by
+/// espeak-ng. A tree without the pack falls back to espeak-ng.
+pub fn default_voice_packs() -> Vec<PathBuf> {
+    vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../voice-packs/en-joe")]
 }
 
 /// Parses `YYYY-MM-DD HH:MM:SS UTC` into Unix milliseconds.
@@ -140,6 +148,19 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The simulator speaks English with the shipped English default, en-joe, and has no
+    /// Danish pack (Danish is espeak-ng's).
+    #[test]
+    fn the_simulator_speaks_english_with_en_joe() {
+        let packs = default_voice_packs();
+        let Ok(speech::Voice::Pack { packs, .. }) = speech::Voice::packs(&packs) else {
+            panic!("the default voice packs load");
+        };
+        let langs: Vec<_> = packs.iter().map(|pack| pack.lang).collect();
+        assert_eq!(langs, [speech::Lang::En]);
+        assert!(packs[0].dir.ends_with("voice-packs/en-joe"));
+    }
 
     #[test]
     fn start_times_parse() {

@@ -36,6 +36,9 @@ pub struct Setup {
     pub token: Option<Token>,
     /// What a fresh device starts from (e.g. an HOTP device's first counter).
     pub record: Record,
+    /// Voice packs, at most one per language; espeak-ng speaks the other languages (and
+    /// any language whose pack is missing or broken).
+    pub voice_packs: Vec<std::path::PathBuf>,
 }
 
 /// One thing the device did, as the log, `--json` and the terminal UI show it.
@@ -131,8 +134,8 @@ impl Simulator {
             lock(&log).push(Entry::Silent { t_ms: 0, silent });
         }
         // Speech is synthesized even for `--audio none`, so the device behaves as it would.
-        let voice = match Voice::espeak() {
-            Ok(voice) => Some(voice),
+        let voice = match Voice::packs_or_espeak(&setup.voice_packs) {
+            Ok((voice, _refused)) => Some(voice),
             Err(error) => {
                 lock(&log).push(Entry::Silent {
                     t_ms: 0,

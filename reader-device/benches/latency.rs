@@ -1,10 +1,11 @@
 //! Key-down to first audio sample: the time from a digit's key-down event entering the
-//! runtime until the first sample of "Din kode er …" reaches the audio sink, over 1 000
-//! presses, with the voice pack and with espeak-ng. Also the peak RSS of the running
-//! `reader-device` program with speech loaded.
+//! runtime until the first sample of "Din kode er …" / "Your code is …" reaches the audio
+//! sink, over 1 000 presses, for each shipped voice: the Danish pack (`voice-packs/da`),
+//! the English default (`voice-packs/en-joe`, Piper-built) and espeak-ng in both
+//! languages. Also the peak RSS of the running `reader-device` program with speech loaded.
 //!
-//! Run: `cargo bench -p reader-device --bench latency` (voice pack from
-//! `voice-packs/da`, or `KODEOPLAESER_PACK=<dir>`). Figures are printed as milliseconds
+//! Run: `cargo bench -p reader-device --bench latency` (`KODEOPLAESER_PACK=<dir>` adds
+//! another pack, measured in its own language). Figures are printed as milliseconds
 //! and as ratios against a baseline measured in the same run: the core alone deciding
 //! what to do with the same press. "Press handled" is until the runtime is ready for the
 //! next key: the whole utterance synthesised and queued, and the screen drawn.
@@ -56,13 +57,15 @@ impl AudioOut for FirstSample {
     }
 }
 
-fn device() -> Device {
+fn device(lang: speech::Lang) -> Device {
     let secret = Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
+    let mut record = Record::default();
+    record.settings.lang = lang;
     Device::new(
         Config::default(),
         otp::Serial::parse("KP2026000001").unwrap(),
         Some(Token::Totp(Totp::mitid(&secret))),
-        Record::default(),
+        record,
     )
 }
 
@@ -72,7 +75,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// Key-down → first sample and → first audible sample for each press, making a fresh
 /// code every time.
-fn measure(voice: speech::Voice) -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
+fn measure(
+    voice: speech::Voice,
+    lang: speech::Lang,
+) -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
     let first = Rc::new(Arrivals::default());
     let headphones = SimHeadphones::default();
     headphones.set(true);
@@ -88,7 +94,7 @@ fn measure(voice: speech::Voice) -> (Vec<Duration>, Vec<Duration>, Vec<Duration>
     let synth = SpeechSynth::new(speech::Catalogue::embedded().unwrap(), Some(voice), 10);
     let (store, _) = StateStore::open(MemorySlots::default()).unwrap();
     let mut runtime = Runtime::new(
-        device(),
+        device(lang),
         hw,
         synth,
         store,
@@ -132,7 +138,7 @@ fn measure(voice: speech::Voice) -> (Vec<Duration>, Vec<Duration>, Vec<Duration>
 
 /// The core alone: the same press, without drawing or speaking.
 fn baseline() -> Vec<Duration> {
-    let mut device = device();
+    let mut device = device(speech::Lang::Da);
     let mut now = Now {
         mono_ms: 0,
         unix_ms: 1_750_000_000_000,
@@ -160,7 +166,7 @@ fn report(name: &str, latencies: &[Duration], base: &[Duration]) {
     let (p50, p99) = (percentile(latencies, 0.50), percentile(latencies, 0.99));
     let (b50, b99) = (percentile(base, 0.50), percentile(base, 0.99));
     println!(
-        "{name:<28} p50 {:>9.1} µs  p99 {:>9.1} µs  max {:>9.1} µs  (p50 {:.0}x, p99 {:.0}x the core alone){}",
+        "{name:<32} p50 {:>9.1} µs  p99 {:>9.1} µs  max {:>9.1} µs  (p50 {:.0}x, p99 {:.0}x the core alone){}",
         p50.as_secs_f64() * 1e6,
         p99.as_secs_f64() * 1e6,
         latencies[latencies.len() - 1].as_secs_f64() * 1e6,
@@ -171,14 +177,13 @@ fn report(name: &str, latencies: &[Duration], base: &[Duration]) {
 }
 
 /// Peak resident memory (VmHWM) of the device program after it has spoken a few codes.
-fn peak_rss(pack: Option<&Path>) -> Option<u64> {
+fn peak_rss(packs: &[&Path]) -> Option<u64> {
     let dir = tempfile::tempdir().ok()?;
     let mut config = String::from(
         "serial = \"1234567890\"\nprovisioning = \"secret.uri\"\nstate_dir = \"state\"\n",
     );
-    if let Some(pack) = pack {
-        config.push_str(&format!("voice_pack = {:?}\n", pack.display().to_string()));
-    }
+    let packs: Vec<String> = packs.iter().map(|p| p.display().to_string()).collect();
+    config.push_str(&format!("voice_packs = {packs:?}\n"));
     config.push_str("[hardware]\nkind = \"terminal\"\nwav_dir = \"wav\"\n");
     std::fs::write(dir.path().join("device.toml"), config).ok()?;
     std::fs::write(
@@ -211,36 +216,47 @@ fn peak_rss(pack: Option<&Path>) -> Option<u64> {
 }
 
 fn main() {
-    let pack_dir = std::env::var_os("KODEOPLAESER_PACK")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../voice-packs/da"));
+    let packs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../voice-packs");
+    let mut pack_dirs = vec![packs.join("da"), packs.join("en-joe")];
+    pack_dirs.extend(std::env::var_os("KODEOPLAESER_PACK").map(PathBuf::from));
     let base = baseline();
     report("core alone (baseline)", &base, &base);
-    match speech::Voice::pack(&pack_dir) {
-        Ok(voice) => {
-            let (first, audible, handled) = measure(voice);
-            report("voice pack: first sample", &first, &base);
-            report("voice pack: first audible", &audible, &base);
-            report("voice pack: press handled", &handled, &base);
+    for dir in &pack_dirs {
+        let name = format!(
+            "pack {}",
+            dir.file_name().unwrap_or_default().to_string_lossy()
+        );
+        match speech::Voice::pack(dir) {
+            Ok(voice) => {
+                let lang = match &voice {
+                    speech::Voice::Pack { packs, .. } => packs[0].lang,
+                    speech::Voice::Espeak(_) => unreachable!("Voice::pack gives a pack"),
+                };
+                let (first, audible, handled) = measure(voice, lang);
+                report(&format!("{name}: first sample"), &first, &base);
+                report(&format!("{name}: first audible"), &audible, &base);
+                report(&format!("{name}: press handled"), &handled, &base);
+            }
+            Err(error) => println!("{name}: {error}"),
         }
-        Err(error) => println!("voice pack {}: {error}", pack_dir.display()),
     }
-    match speech::Voice::espeak() {
-        Ok(voice) => {
-            let (first, audible, handled) = measure(voice);
-            report("espeak-ng: first sample", &first, &base);
-            report("espeak-ng: first audible", &audible, &base);
-            report("espeak-ng: press handled", &handled, &base);
+    for lang in [speech::Lang::Da, speech::Lang::En] {
+        match speech::Voice::espeak() {
+            Ok(voice) => {
+                let (first, audible, handled) = measure(voice, lang);
+                report(&format!("espeak-ng {lang}: first sample"), &first, &base);
+                report(&format!("espeak-ng {lang}: first audible"), &audible, &base);
+                report(&format!("espeak-ng {lang}: press handled"), &handled, &base);
+            }
+            Err(error) => println!("espeak-ng: {error}"),
         }
-        Err(error) => println!("espeak-ng: {error}"),
     }
-    for (name, pack) in [
-        ("espeak-ng", None),
-        ("voice pack", Some(pack_dir.as_path())),
-    ] {
-        match peak_rss(pack) {
+    // The shipped Pi config's packs (Danish and English) against espeak-ng alone.
+    let shipped: Vec<&Path> = pack_dirs[..2].iter().map(PathBuf::as_path).collect();
+    for (name, packs) in [("espeak-ng", &[][..]), ("packs da + en-joe", &shipped[..])] {
+        match peak_rss(packs) {
             Some(kb) => println!(
-                "peak RSS of reader-device with {name:<10}: {:.1} MB{}",
+                "peak RSS of reader-device with {name:<17}: {:.1} MB{}",
                 kb as f64 / 1024.0,
                 if kb <= 20 * 1024 {
                     "  [target <= 20 MB: met]"

@@ -45,9 +45,10 @@ pub struct DeviceConfig {
     pub pskc_key_file: Option<PathBuf>,
     /// Where the crash-safe state slots live.
     pub state_dir: PathBuf,
-    /// A voice-pack directory; espeak-ng is used when it is missing or broken.
+    /// Voice-pack directories, at most one per language (e.g. the Danish pack and the
+    /// English en-joe pack); espeak-ng speaks a language whose pack is missing or broken.
     #[serde(default)]
-    pub voice_pack: Option<PathBuf>,
+    pub voice_packs: Vec<PathBuf>,
     /// The core's timings and limits.
     #[serde(default)]
     pub device: CoreConfig,
@@ -299,7 +300,7 @@ impl DeviceConfig {
         resolve(&mut config.provisioning);
         resolve(&mut config.state_dir);
         config.pskc_key_file.as_mut().map(resolve);
-        config.voice_pack.as_mut().map(resolve);
+        config.voice_packs.iter_mut().for_each(resolve);
         if let HardwareConfig::Terminal {
             wav_dir: Some(dir), ..
         } = &mut config.hardware
@@ -361,6 +362,45 @@ mod tests {
                 .unwrap_or_else(|error| panic!("{name}: {error}"));
             assert!(config.provisioning.is_absolute());
         }
+    }
+
+    /// The Pi config's voice packs are in the .deb (cargo-deb assets in Cargo.toml), each
+    /// validates, and they are the shipped defaults: Danish from voice-packs/da, English
+    /// from voice-packs/en-joe (the most intelligible English voice, speech/README.md).
+    #[test]
+    fn the_shipped_voice_packs_are_packaged() {
+        let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let config = DeviceConfig::load(&crate_dir.join("config/pi.toml")).unwrap();
+        let manifest: toml::Value =
+            toml::from_str(&std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap())
+                .unwrap();
+        let assets = manifest["package"]["metadata"]["deb"]["assets"]
+            .as_array()
+            .unwrap();
+        let mut by_lang = std::collections::BTreeMap::new();
+        for installed in &config.voice_packs {
+            let dest = format!("{}/", installed.strip_prefix("/").unwrap().display());
+            let source = assets
+                .iter()
+                .find(|asset| asset[1].as_str() == Some(dest.as_str()))
+                .unwrap_or_else(|| panic!("{} is not in the .deb's assets", installed.display()))
+                [0]
+            .as_str()
+            .unwrap()
+            .strip_suffix("/*")
+            .expect("a pack is packaged as DIR/*")
+            .to_owned();
+            let pack = speech::pack::VoicePack::load(&crate_dir.join(&source))
+                .unwrap_or_else(|error| panic!("{source}: {error}"));
+            by_lang.insert(pack.lang.code(), source);
+        }
+        assert_eq!(
+            by_lang.into_iter().collect::<Vec<_>>(),
+            [
+                ("da", "../voice-packs/da".to_owned()),
+                ("en", "../voice-packs/en-joe".to_owned())
+            ]
+        );
     }
 
     #[test]

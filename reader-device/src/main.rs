@@ -115,12 +115,10 @@ fn run() -> anyhow::Result<()> {
     }
 
     let catalogue = speech::Catalogue::embedded().context("loading the prompt catalogue")?;
-    let voice = match &config.voice_pack {
-        Some(dir) => speech::Voice::pack_or_espeak(dir).map(|(voice, _)| voice),
-        None => speech::Voice::espeak(),
-    }
-    .map_err(|error| tracing::error!("no voice: {error}; the device will show codes silently"))
-    .ok();
+    let voice = speech::Voice::packs_or_espeak(&config.voice_packs)
+        .map(|(voice, _refused)| voice)
+        .map_err(|error| tracing::error!("no voice: {error}; the device will show codes silently"))
+        .ok();
 
     let quit = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&quit))?;

@@ -1,4 +1,5 @@
-//! Real-time factor and time-to-first-sample of both voices, against the `espeak-ng`
+//! Real-time factor and time-to-first-sample of every voice (espeak-ng, the packs cut from
+//! it, the Piper-built English pack en-joe), against the `espeak-ng`
 //! command saying the same text, all measured in one run:
 //! `cargo bench -p speech --bench speed`. Figures are medians; ratios compare with the
 //! command measured just before, on the same machine.
@@ -144,12 +145,20 @@ fn main() {
             }
         });
         let mut voices = vec![(
-            "espeak voice (tokens, pauses)",
+            "espeak voice (tokens, pauses)".to_owned(),
             Voice::espeak().expect("espeak"),
         )];
-        match Voice::pack(&packs.join(lang.code())) {
-            Ok(voice) => voices.push(("voice pack", voice)),
-            Err(error) => println!("voice pack {lang}: {error}"),
+        // The packs of this language: cut from espeak-ng, and for English the Piper-built
+        // en-joe (the English default).
+        let pack_names: &[&str] = match lang {
+            Lang::Da => &["da"],
+            Lang::En => &["en", "en-joe"],
+        };
+        for name in pack_names {
+            match Voice::pack(&packs.join(name)) {
+                Ok(voice) => voices.push((format!("voice pack {name}"), voice)),
+                Err(error) => println!("voice pack {name}: {error}"),
+            }
         }
         println!("-- {lang}: {text:?}");
         line("espeak-ng command (baseline)", &baseline, &baseline);
@@ -168,7 +177,7 @@ fn main() {
                     audio_secs: sink.samples as f64 / f64::from(voice.sample_rate()),
                 }
             });
-            line(name, &figures, &baseline);
+            line(&name, &figures, &baseline);
         }
         // Slow rate with a freshly loaded pack: the clips are time-stretched on first use.
         let slow = catalogue

@@ -173,8 +173,8 @@ fn run_say(say: &Say) -> Result<()> {
             if let Some(refused) = refused {
                 eprintln!("{refused}\nspeaking with espeak-ng instead");
             }
-            if let Voice::Pack { pack, .. } = &voice {
-                if pack.lang != say.what.lang {
+            if let Voice::Pack { packs, .. } = &voice {
+                for pack in packs.iter().filter(|pack| pack.lang != say.what.lang) {
                     eprintln!(
                         "the pack in {dir} is {}, not {}: speaking with espeak-ng instead",
                         pack.lang, say.what.lang

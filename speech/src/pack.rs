@@ -205,6 +205,12 @@ pub enum PackError {
     BadManifest { dir: PathBuf, error: String },
     #[error(transparent)]
     Broken(#[from] PackReport),
+    #[error("voice pack {}: a second {lang} pack (the first is {})", dir.display(), first.display())]
+    SecondForLanguage {
+        dir: PathBuf,
+        lang: Lang,
+        first: PathBuf,
+    },
 }
 
 /// A validated pack with every clip in memory.

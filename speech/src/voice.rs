@@ -82,11 +82,12 @@ pub struct EspeakVoice {
 #[derive(Debug, Clone)]
 pub enum Voice {
     Espeak(EspeakVoice),
-    /// A recorded pack; utterances it cannot fully say (free text, prompts with arguments
-    /// or without a clip) are said whole by the espeak-ng fallback, so one utterance never
-    /// mixes voices.
+    /// Recorded packs, at most one per language; an utterance is said by the pack of its
+    /// language. Utterances no pack can fully say (another language, free text, prompts
+    /// with arguments or without a clip) are said whole by the espeak-ng fallback, so one
+    /// utterance never mixes voices.
     Pack {
-        pack: Box<VoicePack>,
+        packs: Vec<VoicePack>,
         timing: Timing,
         fallback: Option<EspeakVoice>,
     },
@@ -104,29 +105,64 @@ impl Voice {
 
     /// The pack in `dir` (validated) with espeak-ng as fallback for what it lacks.
     pub fn pack(dir: &Path) -> Result<Voice, PackError> {
-        let pack = VoicePack::load(dir)?;
+        Ok(Voice::with_packs(vec![VoicePack::load(dir)?]))
+    }
+
+    /// The packs in `dirs` (each validated; at most one per language) with espeak-ng as
+    /// fallback for what they lack, e.g. a Danish and an English pack.
+    pub fn packs<P: AsRef<Path>>(dirs: &[P]) -> Result<Voice, PackError> {
+        let mut packs: Vec<VoicePack> = Vec::new();
+        for dir in dirs {
+            let pack = VoicePack::load(dir.as_ref())?;
+            refuse_second_pack(&packs, &pack)?;
+            packs.push(pack);
+        }
+        Ok(Voice::with_packs(packs))
+    }
+
+    fn with_packs(packs: Vec<VoicePack>) -> Voice {
         let fallback = Espeak::new().ok().map(|espeak| EspeakVoice {
             espeak,
             params: EspeakParams::default(),
             timing: Timing::default(),
         });
-        Ok(Voice::Pack {
-            pack: Box::new(pack),
+        Voice::Pack {
+            packs,
             timing: Timing::default(),
             fallback,
-        })
+        }
     }
 
     /// The pack in `dir` if it validates, else espeak-ng together with the reason the
     /// pack was refused (to show or log: the code is still spoken).
     pub fn pack_or_espeak(dir: &Path) -> Result<(Voice, Option<PackError>), EspeakError> {
-        match Voice::pack(dir) {
-            Ok(voice) => Ok((voice, None)),
-            Err(refused) => {
-                tracing::warn!("{refused}; falling back to espeak-ng");
-                Ok((Voice::espeak()?, Some(refused)))
+        let (voice, mut refused) = Voice::packs_or_espeak(&[dir])?;
+        Ok((voice, refused.pop()))
+    }
+
+    /// Every pack in `dirs` that validates (the first per language), with espeak-ng for
+    /// the rest; espeak-ng alone when none does. Also the reasons packs were refused (to
+    /// show or log: codes are still spoken).
+    pub fn packs_or_espeak<P: AsRef<Path>>(
+        dirs: &[P],
+    ) -> Result<(Voice, Vec<PackError>), EspeakError> {
+        let mut packs: Vec<VoicePack> = Vec::new();
+        let mut refused = Vec::new();
+        for dir in dirs {
+            match VoicePack::load(dir.as_ref())
+                .and_then(|pack| refuse_second_pack(&packs, &pack).map(|()| pack))
+            {
+                Ok(pack) => packs.push(pack),
+                Err(error) => {
+                    tracing::warn!("{error}; falling back to espeak-ng");
+                    refused.push(error);
+                }
             }
         }
+        if packs.is_empty() {
+            return Ok((Voice::espeak()?, refused));
+        }
+        Ok((Voice::with_packs(packs), refused))
     }
 
     /// The sample rate of everything this voice produces.
@@ -143,12 +179,17 @@ impl Voice {
         let outcome = match self {
             Voice::Espeak(voice) => speak_espeak(voice, script, sink),
             Voice::Pack {
-                pack,
+                packs,
                 timing,
                 fallback,
             } => {
-                let missing = missing_clips(pack, script);
-                if missing.is_empty() {
+                let lang = script.settings.lang;
+                let pack = packs.iter_mut().find(|pack| pack.lang == lang);
+                let missing = match &pack {
+                    Some(pack) => missing_clips(pack, script),
+                    None => vec![format!("a {lang} voice pack")],
+                };
+                if let (true, Some(pack)) = (missing.is_empty(), pack) {
                     speak_pack(pack, *timing, script, sink)
                 } else if let Some(voice) = fallback {
                     tracing::debug!(?missing, "pack lacks clips; using espeak-ng");
@@ -181,6 +222,18 @@ fn sink_failure(error: SinkError, joiner: Joiner<'_>) -> Failure {
     match error {
         SinkError::Stopped => Failure::Stopped(joiner.into_spans()),
         other => Failure::Error(SpeakError::Sink(other)),
+    }
+}
+
+/// Refuses `pack` when `packs` already hold one in its language.
+fn refuse_second_pack(packs: &[VoicePack], pack: &VoicePack) -> Result<(), PackError> {
+    match packs.iter().find(|other| other.lang == pack.lang) {
+        Some(first) => Err(PackError::SecondForLanguage {
+            dir: pack.dir.clone(),
+            lang: pack.lang,
+            first: first.dir.clone(),
+        }),
+        None => Ok(()),
     }
 }
 

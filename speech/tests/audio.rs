@@ -249,6 +249,40 @@ fn a_pack_hands_what_it_cannot_say_to_espeak() {
 }
 
 #[test]
+fn packs_for_two_languages_each_say_their_own() {
+    let en_joe = pack_dir(Lang::En).with_file_name("en-joe");
+    let mut both = Voice::packs(&[pack_dir(Lang::Da), en_joe.clone()]).unwrap();
+    let script = |lang| {
+        render(
+            &Utterance::prompt("your-code-is").then_code(code("482079")),
+            lang,
+            Grouping::Threes,
+            Rate::Normal,
+        )
+    };
+    for (lang, dir) in [(Lang::Da, pack_dir(Lang::Da)), (Lang::En, en_joe.clone())] {
+        let (from_both, _) = speak(&mut both, &script(lang));
+        let (from_one, _) = speak(&mut Voice::pack(&dir).unwrap(), &script(lang));
+        assert!(
+            from_both.samples == from_one.samples,
+            "{lang}: not the {lang} pack"
+        );
+    }
+    // A second pack for a language is refused, naming both; the first one speaks.
+    let error = Voice::packs(&[en_joe.clone(), pack_dir(Lang::En)]).unwrap_err();
+    assert!(
+        matches!(&error, speech::PackError::SecondForLanguage { lang: Lang::En, first, .. } if *first == en_joe),
+        "{error}"
+    );
+    let (mut voice, refused) =
+        Voice::packs_or_espeak(&[en_joe.clone(), pack_dir(Lang::En)]).unwrap();
+    assert_eq!(refused, [error]);
+    let (kept, _) = speak(&mut voice, &script(Lang::En));
+    let (joe, _) = speak(&mut Voice::pack(&en_joe).unwrap(), &script(Lang::En));
+    assert!(kept.samples == joe.samples, "the first English pack speaks");
+}
+
+#[test]
 fn a_broken_pack_falls_back_to_espeak_with_the_report() {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(pack_dir(Lang::Da)).unwrap() {
