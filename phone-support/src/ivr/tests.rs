@@ -404,7 +404,10 @@ fn wrong_codes_twice_go_to_an_agent_and_star_clears_an_entry() {
         serde_json::to_string(&board.view(id, 0)).unwrap()
     );
     for code in ["111111", "222222", "333333", "444444", "12345"] {
-        assert!(!shown.contains(code), "{code} reached the hand-over: {shown}");
+        assert!(
+            !shown.contains(code),
+            "{code} reached the hand-over: {shown}"
+        );
     }
 }
 
