@@ -68,7 +68,7 @@ for run in $(seq "$runs"); do
 serial = "1234 5678 90"
 provisioning = "$PWD/reader-device/qemu/totp.uri"
 state_dir = "$work/host/state"
-voice_pack = "$PWD/voice-packs/da"
+voice_packs = ["$PWD/voice-packs/da"]
 [hardware]
 kind = "terminal"
 wav_dir = "$work/host/wav"
