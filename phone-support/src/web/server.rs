@@ -824,14 +824,26 @@ async fn call_done(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let mut form = Form::parse(&body);
-    let agent = match state.agent_post(&headers, &form, None) {
+    record_outcome_for(&state, &headers, &body, "call", id).await
+}
+
+/// The outcome form posted to a call's or a flow's own address: the address names the
+/// call or flow (`field`), whatever the form says.
+async fn record_outcome_for(
+    state: &WebState,
+    headers: &HeaderMap,
+    body: &Bytes,
+    field: &str,
+    id: String,
+) -> Response {
+    let mut form = Form::parse(body);
+    let agent = match state.agent_post(headers, &form, None) {
         Ok(agent) => agent,
         Err(response) => return *response,
     };
-    form.0.retain(|(key, _)| key != "call");
-    form.0.push(("call".to_owned(), id));
-    record_outcome(&state, &agent, &form).await
+    form.0.retain(|(key, _)| key != field);
+    form.0.push((field.to_owned(), id));
+    record_outcome(state, &agent, &form).await
 }
 
 async fn device_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
@@ -1288,14 +1300,7 @@ async fn flow_end(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let mut form = Form::parse(&body);
-    let agent = match state.agent_post(&headers, &form, None) {
-        Ok(agent) => agent,
-        Err(response) => return *response,
-    };
-    form.0.retain(|(key, _)| key != "flow");
-    form.0.push(("flow".to_owned(), id));
-    record_outcome(&state, &agent, &form).await
+    record_outcome_for(&state, &headers, &body, "flow", id).await
 }
 
 async fn not_found(State(state): State<WebState>, headers: HeaderMap) -> Response {
