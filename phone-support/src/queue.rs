@@ -206,26 +206,15 @@ impl Board {
 
     /// The caller joins the queue (once; later calls keep the first place).
     pub fn enqueue(&mut self, id: u64, now_ms: u64) -> Option<Place> {
-        let position = self.waiting_ahead(now_ms) + 1;
         let entry = self.entries.get_mut(&id)?;
         if entry.state == CallState::Menu {
             entry.state = CallState::Queued;
             entry.queued_ms = Some(now_ms);
-            entry.joined_at = position;
+            let place = self.place(id)?;
+            self.entries.get_mut(&id)?.joined_at = place.position;
             self.changed();
         }
         self.place(id)
-    }
-
-    /// How many wait (on the line or for a call-back) who joined before `before_ms`.
-    fn waiting_ahead(&self, before_ms: u64) -> u32 {
-        let count = self
-            .entries
-            .values()
-            .filter(|e| matches!(e.state, CallState::Queued | CallState::Callback))
-            .filter(|e| e.queued_ms.is_some_and(|q| q <= before_ms))
-            .count();
-        u32::try_from(count).unwrap_or(u32::MAX)
     }
 
     /// A waiting caller's place in the queue: callers and call-backs are served in the
@@ -273,13 +262,12 @@ impl Board {
         if !matches!(entry.state, CallState::Queued | CallState::Callback) {
             return Err(BoardError::NotWaiting(id));
         }
+        entry.state = CallState::WithAgent;
+        entry.agent = Some(agent.to_owned());
         if let Some(queued) = entry.queued_ms {
             let per_caller = now_ms.saturating_sub(queued) / u64::from(entry.joined_at.max(1));
             self.wait_per_caller_ms = ((self.wait_per_caller_ms * 3 + per_caller) / 4).max(1_000);
         }
-        let entry = self.entries.get_mut(&id).ok_or(BoardError::Unknown(id))?;
-        entry.state = CallState::WithAgent;
-        entry.agent = Some(agent.to_owned());
         self.changed();
         Ok(self.view(id, now_ms).expect("the entry was just updated"))
     }
