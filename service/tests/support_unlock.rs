@@ -18,7 +18,8 @@ async fn postgres_two_codes_unblock() {
     two_codes_unblock(Db::Postgres).await
 }
 
-async fn two_codes_unblock(db: Db) {
+/// One activated TOTP device (serial, user) half a minute on, and a code wrong for it now.
+async fn activated(db: Db) -> (Fixture, String, String, &'static str) {
     let f = Fixture::new(db).await;
     f.import_totp(1).await;
     let (serial, user) = (f.serial(1), f.user(1));
@@ -29,10 +30,20 @@ async fn two_codes_unblock(db: Db) {
     } else {
         "000000"
     };
+    (f, serial, user, wrong)
+}
+
+/// Three wrong codes: the device is blocked.
+async fn block(f: &Fixture, serial: &str, user: &str, wrong: &str) {
     for _ in 0..3 {
-        f.validate(&user, wrong).await;
+        f.validate(user, wrong).await;
     }
-    assert_ne!(f.view(&serial).await["blocked_until"], Value::Null);
+    assert_ne!(f.view(serial).await["blocked_until"], Value::Null);
+}
+
+async fn two_codes_unblock(db: Db) {
+    let (f, serial, user, wrong) = activated(db).await;
+    block(&f, &serial, &user, wrong).await;
     let unlock = |first: String, second: String, admin: bool| {
         let body = json!({"serial": serial, "first": first, "second": second});
         let f = &f;
@@ -165,23 +176,8 @@ async fn postgres_serial_keyed_on_a_keypad() {
 /// A serial with letters is keyed on the keys that carry them (`KR…` as `57…`); when two
 /// serials are keyed alike the entry names neither, and nothing is unlocked.
 async fn serial_keyed_on_a_keypad(db: Db) {
-    let f = Fixture::new(db).await;
-    f.import_totp(1).await;
-    let (serial, user) = (f.serial(1), f.user(1));
-    f.activate(&serial, &user).await;
-    f.clock.advance_ms(30_000);
-    let wrong = if f.code(0) == "000000" {
-        "111111"
-    } else {
-        "000000"
-    };
-    let block = || async {
-        for _ in 0..3 {
-            f.validate(&user, wrong).await;
-        }
-        assert_ne!(f.view(&serial).await["blocked_until"], Value::Null);
-    };
-    block().await;
+    let (f, serial, user, wrong) = activated(db).await;
+    block(&f, &serial, &user, wrong).await;
     let keyed = otp::Serial::parse(&serial).unwrap().keypad();
     assert!(keyed.starts_with("57"), "{keyed}");
     let unlock = |first: String, second: String| {
@@ -200,7 +196,7 @@ async fn serial_keyed_on_a_keypad(db: Db) {
 
     // A second device keyed the same way (J and K share key 5): the entry is ambiguous.
     f.clock.advance_ms(120_000);
-    block().await;
+    block(&f, &serial, &user, wrong).await;
     let twin = format!("J{}", &serial[1..]);
     let line = format!(
         "{twin} otpauth://totp/MitID:{twin}?secret={}\n",
