@@ -3,8 +3,9 @@
 //! under tmux; a fake SIP line control API and the web console's world.
 
 use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -207,6 +208,57 @@ impl Drop for Tmux {
             .args(["kill-session", "-t", &self.name])
             .output();
     }
+}
+
+/// The `service` options for an SQLite database and an at-rest key file in `dir`.
+pub fn store_args(dir: &Path) -> Vec<String> {
+    vec![
+        "--db".into(),
+        format!("sqlite://{}", dir.join("kode.db").display()),
+        "--key-file".into(),
+        dir.join("secret.key").display().to_string(),
+    ]
+}
+
+/// Imports one TOTP device `serial` with base32 `secret` into the store in `dir`.
+pub fn import_totp(service: &Path, dir: &Path, serial: &str, secret: &str) {
+    let import = dir.join("devices.txt");
+    std::fs::write(
+        &import,
+        format!("{serial} otpauth://totp/MitID:{serial}?secret={secret}\n"),
+    )
+    .unwrap();
+    let output = run(Command::new(service)
+        .arg("import")
+        .arg(&import)
+        .args(store_args(dir)));
+    assert!(output.status.success(), "import: {}", stderr(&output));
+}
+
+/// Starts a server that prints "listening on ADDR" first (bound already, port 0 being
+/// the system's choice); gives it and its URL. Its standard error is the caller's choice.
+pub fn start_listening(command: &mut Command, what: &str) -> (KillOnDrop, String) {
+    let mut child = KillOnDrop(
+        command
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {what}: {e}")),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.as_mut().expect("stdout"))
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{what}'s first line is not its address: {line:?}"))
+        .to_owned();
+    let url = if address.starts_with("http") {
+        address
+    } else {
+        format!("http://{address}")
+    };
+    (child, url)
 }
 
 #[cfg(test)]

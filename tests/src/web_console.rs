@@ -3,7 +3,6 @@
 //! (alice may do everything, bob only look up, carol nothing), and a [`FakeLine`]. Plus a
 //! small browser-less client that keeps cookies and reads CSRF tokens from forms.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -11,7 +10,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::fake_line::FakeLine;
-use crate::{binary, run, stderr, stdout, KillOnDrop};
+use crate::{binary, import_totp, run, start_listening, stderr, stdout, store_args, KillOnDrop};
 
 pub const ADMIN_TOKEN: &str = "web-console-e2e-token";
 pub const LINE_TOKEN: &str = "line-e2e-token";
@@ -32,58 +31,13 @@ pub struct World {
     _console: KillOnDrop,
 }
 
-fn store_args(dir: &Path) -> Vec<String> {
-    vec![
-        "--db".into(),
-        format!("sqlite://{}", dir.join("kode.db").display()),
-        "--key-file".into(),
-        dir.join("secret.key").display().to_string(),
-    ]
-}
-
-/// Starts a server that prints "listening on ADDR" first; gives it and its URL.
-fn start_listening(command: &mut Command, what: &str) -> (KillOnDrop, String) {
-    let mut child = KillOnDrop(
-        command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {what}: {e}")),
-    );
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.as_mut().expect("stdout"))
-        .read_line(&mut line)
-        .unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("{what}'s first line is not its address: {line:?}"))
-        .to_owned();
-    let url = if address.starts_with("http") {
-        address
-    } else {
-        format!("http://{address}")
-    };
-    (child, url)
-}
-
 impl World {
     pub fn start() -> World {
         let service = binary("service", "service");
         let phone = binary("phone-support", "phone-support");
         let dir = tempfile::tempdir().unwrap();
         let store = store_args(dir.path());
-        let import = dir.path().join("devices.txt");
-        std::fs::write(
-            &import,
-            format!("{SERIAL} otpauth://totp/MitID:{SERIAL}?secret={SECRET_B32}\n"),
-        )
-        .unwrap();
-        let output = run(Command::new(&service)
-            .arg("import")
-            .arg(&import)
-            .args(&store));
-        assert!(output.status.success(), "import: {}", stderr(&output));
+        import_totp(&service, dir.path(), SERIAL, SECRET_B32);
         let (service_child, service_url) = start_listening(
             Command::new(&service)
                 .args(["serve", "--listen", "127.0.0.1:0"])

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use tests::{binary, run, stderr, stdout};
+use tests::{binary, run, stderr, stdout, store_args};
 
 const TOKEN: &str = "radius-e2e-token";
 const SECRET_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
@@ -143,15 +143,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
-}
-
-fn store_args(dir: &Path) -> Vec<String> {
-    vec![
-        "--db".into(),
-        format!("sqlite://{}", dir.join("kode.db").display()),
-        "--key-file".into(),
-        dir.join("secret.key").display().to_string(),
-    ]
 }
 
 /// What FreeRADIUS answered one Access-Request: Accept or not, and its Reply-Message.

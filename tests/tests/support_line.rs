@@ -3,26 +3,16 @@
 //! console shows the block from the running service (full screen under tmux, and in plain
 //! text for screen readers, where the agent lifts it), and the citizen logs in.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use tests::{binary, run, stderr, stdout, KillOnDrop, Tmux};
+use tests::{binary, import_totp, start_listening, stderr, stdout, store_args, Tmux};
 
 const TOKEN: &str = "support-e2e-token";
 const SERIAL: &str = "KO000777";
 const USER: &str = "person-7";
 const SECRET_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
-
-fn store_args(dir: &Path) -> Vec<String> {
-    vec![
-        "--db".into(),
-        format!("sqlite://{}", dir.join("kode.db").display()),
-        "--key-file".into(),
-        dir.join("secret.key").display().to_string(),
-    ]
-}
 
 /// The device's code `offset` steps from now.
 fn code(offset: i64) -> String {
@@ -58,38 +48,15 @@ fn a_blocked_device_is_seen_and_lifted_by_support_then_the_citizen_logs_in() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_args(dir.path());
 
-    let import = dir.path().join("devices.txt");
-    std::fs::write(
-        &import,
-        format!("{SERIAL} otpauth://totp/MitID:{SERIAL}?secret={SECRET_B32}\n"),
-    )
-    .unwrap();
-    let output = run(Command::new(&service)
-        .arg("import")
-        .arg(&import)
-        .args(&store));
-    assert!(output.status.success(), "import: {}", stderr(&output));
-
-    let mut server = KillOnDrop(
+    import_totp(&service, dir.path(), SERIAL, SECRET_B32);
+    let (_server, url) = start_listening(
         Command::new(&service)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(&store)
             .env("KODE_ADMIN_TOKEN", TOKEN)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting the service"),
+            .stderr(Stdio::null()),
+        "the service",
     );
-    // It prints the address it bound (port 0: the system's choice), listening already.
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("the service's first line is not its address: {line:?}"))
-        .to_owned();
 
     // Support issues an activation code; the citizen activates with a code from the device.
     let issued: serde_json::Value = ureq::post(&format!("{url}/v1/activation-codes"))

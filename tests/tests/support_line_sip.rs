@@ -5,13 +5,11 @@
 //! (package sip-tester, installed by scripts/install-deps).
 
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, UdpSocket};
+use std::net::UdpSocket;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
 
-use tests::{binary, run, stderr, KillOnDrop};
+use tests::{binary, import_totp, start_listening, stderr, store_args, KillOnDrop};
 
 const TOKEN: &str = "sip-unlock-token";
 const SERIAL: &str = "20261125";
@@ -84,45 +82,16 @@ fn a_blocked_device_is_unlocked_by_two_consecutive_codes_keyed_on_the_phone() {
     let service = binary("service", "service");
     let phone = binary("phone-support", "phone-support");
     let dir = tempfile::tempdir().unwrap();
-    let store = [
-        "--db".to_owned(),
-        format!("sqlite://{}", dir.path().join("kode.db").display()),
-        "--key-file".to_owned(),
-        dir.path().join("secret.key").display().to_string(),
-    ];
-    let import = dir.path().join("devices.txt");
-    std::fs::write(
-        &import,
-        format!("{SERIAL} otpauth://totp/MitID:{SERIAL}?secret={SECRET_B32}\n"),
-    )
-    .unwrap();
-    let output = run(Command::new(&service)
-        .arg("import")
-        .arg(&import)
-        .args(&store));
-    assert!(output.status.success(), "import: {}", stderr(&output));
-
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
-    let _service = KillOnDrop(
+    let store = store_args(dir.path());
+    import_totp(&service, dir.path(), SERIAL, SECRET_B32);
+    let (_service, url) = start_listening(
         Command::new(&service)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["serve", "--listen", "127.0.0.1:0"])
             .args(&store)
             .env("KODE_ADMIN_TOKEN", TOKEN)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting the service"),
+            .stderr(Stdio::null()),
+        "the service",
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while ureq::get(&format!("{url}/healthz")).call().is_err() {
-        assert!(Instant::now() < deadline, "the service did not come up");
-        sleep(Duration::from_millis(100));
-    }
     let issued: serde_json::Value = ureq::post(&format!("{url}/v1/activation-codes"))
         .set("Authorization", &format!("Bearer {TOKEN}"))
         .send_json(serde_json::json!({"serial": SERIAL, "user": USER, "channel": "sms"}))
