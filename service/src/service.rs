@@ -832,12 +832,16 @@ impl Service {
     /// telephone keypad (the support line's hand-over carries what the caller keyed).
     pub async fn device_view(&self, serial: &str, actor: &str) -> Result<DeviceView, ServiceError> {
         let now = self.now_ms();
-        let keyed = check_serial(serial)?;
-        let serial = &match self.serial_keyed_as(&keyed).await? {
-            two_codes::KeyedSerial::One(serial) => serial,
-            _ => keyed,
-        };
-        let device = self.store.device(serial).await?;
+        let mut serial = check_serial(serial)?;
+        let mut device = self.store.device(&serial).await?;
+        if device.is_none() {
+            // Not a serial: perhaps one keyed on a telephone keypad (the line's hand-over).
+            if let two_codes::KeyedSerial::One(found) = self.serial_keyed_as(&serial).await? {
+                device = self.store.device(&found).await?;
+                serial = found;
+            }
+        }
+        let serial = &serial;
         let result = if device.is_some() {
             "ok"
         } else {

@@ -74,15 +74,12 @@ pub(crate) enum KeyedSerial {
 }
 
 impl Service {
-    /// The device a keyed serial names: the serial itself when a device has it, else the
-    /// one device whose serial has letters and is keyed that way on a telephone keypad
-    /// ([`otp::Serial::keypad`]: `KP2026000001` is keyed `572026000001`). Only an
-    /// all-digit entry that names no device directly is looked up by keypad form, by a
-    /// scan of the serials of its length (a rare path: callers whose serial has letters).
+    /// The device an all-digit entry names when it is a serial with letters keyed on a
+    /// telephone keypad ([`otp::Serial::keypad`]: `KP2026000001` is keyed
+    /// `572026000001`). Callers ask only after the entry named no device directly; the
+    /// look-up scans the serials of its length (a rare path: callers whose serial has
+    /// letters).
     pub(crate) async fn serial_keyed_as(&self, keyed: &str) -> Result<KeyedSerial, ServiceError> {
-        if self.store.device(keyed).await?.is_some() {
-            return Ok(KeyedSerial::One(keyed.to_owned()));
-        }
         if !keyed.chars().all(|c| c.is_ascii_digit()) {
             return Ok(KeyedSerial::None);
         }
@@ -112,38 +109,46 @@ impl Service {
         actor: &str,
     ) -> Result<(), ServiceError> {
         let now = self.now_ms();
-        let keyed = check_serial(serial)?;
-        let serial = match self.serial_keyed_as(&keyed).await? {
-            KeyedSerial::One(serial) => serial,
-            KeyedSerial::None => keyed,
-            KeyedSerial::Several(count) => {
+        let mut serial = check_serial(serial)?;
+        let mut keypad_tried = false;
+        for _ in 0..=MAX_RETRIES {
+            let Some(device) = self.store.device(&serial).await? else {
+                // No device has the entry as its serial: it may be one keyed on a keypad.
+                if !keypad_tried {
+                    keypad_tried = true;
+                    match self.serial_keyed_as(&serial).await? {
+                        KeyedSerial::One(found) => {
+                            serial = found;
+                            continue;
+                        }
+                        KeyedSerial::Several(count) => {
+                            self.store
+                                .audit(&audit_entry(
+                                    now,
+                                    actor,
+                                    "unlock_with_codes",
+                                    &serial,
+                                    "ambiguous_keyed_serial",
+                                ))
+                                .await?;
+                            tracing::info!("keyed serial matches {count} devices");
+                            return Err(ServiceError::UnknownSerial(serial));
+                        }
+                        KeyedSerial::None => {}
+                    }
+                }
                 self.store
                     .audit(&audit_entry(
                         now,
                         actor,
                         "unlock_with_codes",
-                        &keyed,
-                        "ambiguous_keyed_serial",
-                    ))
-                    .await?;
-                tracing::info!("keyed serial matches {count} devices");
-                return Err(ServiceError::UnknownSerial(keyed));
-            }
-        };
-        let serial = serial.as_str();
-        for _ in 0..MAX_RETRIES {
-            let Some(device) = self.store.device(serial).await? else {
-                self.store
-                    .audit(&audit_entry(
-                        now,
-                        actor,
-                        "unlock_with_codes",
-                        serial,
+                        &serial,
                         "unknown_serial",
                     ))
                     .await?;
-                return Err(ServiceError::UnknownSerial(serial.to_owned()));
+                return Err(ServiceError::UnknownSerial(serial));
             };
+            let serial = serial.as_str();
             if device.state != DeviceState::Active {
                 self.store
                     .audit(&audit_entry(
