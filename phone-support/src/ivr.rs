@@ -341,7 +341,7 @@ impl<'f> Ivr<'f> {
             return self.handle_keying(stage, input, now);
         }
         if let Place::Queue(waiting) = place {
-            return self.handle_waiting(waiting, input);
+            return self.handle_waiting(waiting, input, now);
         }
         match (place, input) {
             // Answers nothing asked for.
@@ -362,7 +362,7 @@ impl<'f> Ivr<'f> {
             // 0 asks for an agent; when closed, the caller hears the hours and stays.
             (_, Input::Key(Key::Digit(0))) => {
                 if self.hours.status_at(now).open {
-                    self.queue()
+                    self.queue(now)
                 } else {
                     let mut effects = vec![self.say(closed_message(&self.hours, now))];
                     effects.extend(self.present());
@@ -630,15 +630,20 @@ impl<'f> Ivr<'f> {
         effects
     }
 
-    fn queue(&mut self) -> Vec<Effect> {
-        self.go(Place::Queue(Waiting::Holding), NaiveDateTime::MIN);
+    fn queue(&mut self, now: NaiveDateTime) -> Vec<Effect> {
+        self.go(Place::Queue(Waiting::Holding), now);
         vec![self.say(Utterance::prompt("phone-queue")), Effect::Queue]
     }
 
     /// Waiting for an agent: the place in the queue is said when the line tells it, 1
     /// offers a call-back to the caller's number (confirmed by keypad, or keyed), and an
     /// agent taking the call ends the menu's part.
-    fn handle_waiting(&mut self, waiting: Waiting, input: Input) -> Vec<Effect> {
+    fn handle_waiting(
+        &mut self,
+        waiting: Waiting,
+        input: Input,
+        now: NaiveDateTime,
+    ) -> Vec<Effect> {
         match (waiting, input) {
             (_, Input::AgentTook) => {
                 self.state = State::Ended(Ending::Queued);
@@ -659,14 +664,14 @@ impl<'f> Ivr<'f> {
             (Waiting::Holding, Input::Key(Key::Digit(1))) => match self.caller.clone() {
                 Some(number) => {
                     self.callback = Some(number);
-                    self.wait_at(Waiting::Confirm)
+                    self.wait_at(Waiting::Confirm, now)
                 }
-                None => self.wait_at(Waiting::KeyNumber),
+                None => self.wait_at(Waiting::KeyNumber, now),
             },
             (Waiting::Holding, Input::Key(_) | Input::Silence) => vec![Effect::Hold],
             (Waiting::Confirm, Input::Key(Key::Digit(1))) => {
                 let Some(number) = self.callback.clone() else {
-                    return self.wait_at(Waiting::KeyNumber);
+                    return self.wait_at(Waiting::KeyNumber, now);
                 };
                 self.state = State::Ended(Ending::CallbackBooked);
                 vec![
@@ -677,7 +682,7 @@ impl<'f> Ivr<'f> {
                     Effect::HangUp,
                 ]
             }
-            (Waiting::Confirm, Input::Key(Key::Digit(2))) => self.wait_at(Waiting::KeyNumber),
+            (Waiting::Confirm, Input::Key(Key::Digit(2))) => self.wait_at(Waiting::KeyNumber, now),
             (Waiting::KeyNumber, Input::Key(Key::Digit(d))) => {
                 if self.unlocking.entry.0.len() >= MAX_ENTRY {
                     self.unlocking.entry = Keyed::default();
@@ -691,7 +696,7 @@ impl<'f> Ivr<'f> {
                 match PhoneNumber::parse(&entry.0) {
                     Some(number) => {
                         self.callback = Some(number);
-                        self.wait_at(Waiting::Confirm)
+                        self.wait_at(Waiting::Confirm, now)
                     }
                     None => {
                         let mut effects = vec![self.say(Utterance::prompt("phone-invalid-key"))];
@@ -713,9 +718,9 @@ impl<'f> Ivr<'f> {
         }
     }
 
-    fn wait_at(&mut self, waiting: Waiting) -> Vec<Effect> {
+    fn wait_at(&mut self, waiting: Waiting, now: NaiveDateTime) -> Vec<Effect> {
         self.unlocking.entry = Keyed::default();
-        self.go(Place::Queue(waiting), NaiveDateTime::MIN)
+        self.go(Place::Queue(waiting), now)
     }
 
     fn present_waiting(&self, waiting: Waiting) -> Vec<Effect> {
@@ -742,7 +747,7 @@ impl<'f> Ivr<'f> {
     /// An agent when the line is open; otherwise the hours and goodbye.
     fn agent_or_goodbye(&mut self, now: NaiveDateTime, closed: Ending) -> Vec<Effect> {
         if self.hours.status_at(now).open {
-            return self.queue();
+            return self.queue(now);
         }
         self.state = State::Ended(closed);
         let words = closed_message(&self.hours, now)
