@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::audio::{Joiner, Sink, SinkError, Span};
 use crate::espeak::{Espeak, EspeakError, EspeakParams};
 use crate::pack::{PackError, VoicePack, PACK_SAMPLE_RATE};
-use crate::words::{Pause, Script, Token};
+use crate::words::{group_clip_id, Pause, Script, Token};
 use crate::Rate;
 
 /// Pause lengths at normal rate (slow and fast scale them by [`Rate::stretch`]) and the
@@ -324,22 +324,90 @@ fn speak_pack(
 ) -> Result<Vec<Span>, Failure> {
     let rate = script.settings.rate;
     let mut joiner = Joiner::new(sink, Timing::samples(timing.fade_ms, PACK_SAMPLE_RATE));
-    for (index, token) in script.tokens.iter().enumerate() {
-        let result = match token {
-            Token::Pause(pause) => joiner.pause(
+    let mut index = 0;
+    while let Some(token) = script.tokens.get(index) {
+        // A whole group of a code said as one clip when the pack has it.
+        let starts_group =
+            index == 0 || !matches!(script.tokens[index - 1], Token::Pause(Pause::Digit));
+        let group =
+            code_group(&script.tokens[index..]).filter(|(_, id)| starts_group && pack.has_clip(id));
+        let result = match (token, group) {
+            (_, Some((len, id))) => {
+                let clip = pack.clip(&id, rate).expect("checked by has_clip");
+                joiner.begin();
+                let said = joiner.push(&clip).and_then(|()| joiner.end(index));
+                index += len - 1;
+                said
+            }
+            (Token::Pause(pause), None) => joiner.pause(
                 index,
                 Timing::samples(timing.pause_ms(*pause, rate), PACK_SAMPLE_RATE),
             ),
-            _ => {
+            (_, None) => {
                 let id = token.clip_id().expect("checked by missing_clips");
                 let clip = pack.clip(&id, rate).expect("checked by missing_clips");
                 joiner.begin();
-                joiner.push(clip).and_then(|()| joiner.end(index))
+                joiner.push(&clip).and_then(|()| joiner.end(index))
             }
         };
         if let Err(error) = result {
             return Err(sink_failure(error, joiner));
         }
+        index += 1;
     }
     Ok(joiner.into_spans())
+}
+
+/// When `tokens` start with a whole group of a code (digits joined by digit pauses, up to
+/// a group or part pause or the end), how many tokens it spans and the clip id that says
+/// it as one: [`group_clip_id`].
+fn code_group(tokens: &[Token]) -> Option<(usize, String)> {
+    let mut digits = Vec::new();
+    let mut len = 0;
+    for token in tokens {
+        match token {
+            Token::Digit { digit, .. } if len % 2 == 0 => digits.push(*digit),
+            Token::Pause(Pause::Digit) if len % 2 == 1 => {}
+            Token::Pause(Pause::Group | Pause::Part) if len % 2 == 1 => break,
+            _ => return None,
+        }
+        len += 1;
+    }
+    (digits.len() > 1 && len % 2 == 1).then(|| (len, group_clip_id(&digits)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::words::{code_tokens, serial_tokens};
+    use crate::{Grouping, Lang, Settings};
+
+    fn tokens(code: &str, grouping: Grouping) -> Vec<Token> {
+        let settings = Settings {
+            lang: Lang::En,
+            grouping,
+            rate: Rate::Normal,
+        };
+        code_tokens(&otp::Code::from_digits(code).unwrap(), settings)
+    }
+
+    #[test]
+    fn a_code_group_spans_its_digits_and_the_pauses_between() {
+        let threes = tokens("997910", Grouping::Threes);
+        assert_eq!(code_group(&threes), Some((5, "group-997".to_owned())));
+        // From the group pause on there is no group; from the second group there is.
+        assert_eq!(code_group(&threes[5..]), None);
+        assert_eq!(code_group(&threes[6..]), Some((5, "group-910".to_owned())));
+        let pairs = tokens("99791011", Grouping::Pairs);
+        assert_eq!(code_group(&pairs), Some((3, "group-99".to_owned())));
+        // One digit is not a group.
+        assert_eq!(code_group(&tokens("997910", Grouping::Single)), None);
+    }
+
+    #[test]
+    fn a_serial_has_no_code_groups() {
+        let settings = Settings::default();
+        let serial = serial_tokens(&otp::Serial::parse("99900001").unwrap(), settings);
+        assert!((0..serial.len()).all(|i| code_group(&serial[i..]).is_none()));
+    }
 }

@@ -84,6 +84,31 @@ pub fn digit_clip_id(digit: u8) -> String {
     format!("digit-{digit}")
 }
 
+/// The clip id of a whole group of a code (two or three digits) in a voice pack:
+/// `group-997`. A pack may hold any of them; a group it has no clip for is said digit by
+/// digit.
+pub fn group_clip_id(digits: &[u8]) -> String {
+    let digits: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
+    format!("{GROUP_CLIP_PREFIX}{digits}")
+}
+
+const GROUP_CLIP_PREFIX: &str = "group-";
+
+/// The digits of a group clip id (`group-997` → `[9, 9, 7]`), `None` for any other id.
+pub fn group_clip_digits(id: &str) -> Option<Vec<u8>> {
+    let digits = id.strip_prefix(GROUP_CLIP_PREFIX)?;
+    let digits: Option<Vec<u8>> = digits
+        .chars()
+        .map(|c| c.to_digit(10).map(|d| d as u8))
+        .collect();
+    digits.filter(|digits| (2..=3).contains(&digits.len()))
+}
+
+/// Whether `id` is a group clip's id.
+pub fn is_group_clip_id(id: &str) -> bool {
+    group_clip_digits(id).is_some()
+}
+
 /// The clip id of a letter in a voice pack: `letter-a` … `letter-z`.
 pub fn letter_clip_id(letter: char) -> String {
     format!("letter-{}", letter.to_ascii_lowercase())

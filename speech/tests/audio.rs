@@ -331,3 +331,83 @@ fn wav_output_is_mono_16_bit_at_the_voice_rate() {
         again.samples.len()
     );
 }
+
+#[test]
+fn a_group_that_starts_with_a_doubled_digit_is_said_by_its_group_clip() {
+    let en_joe = pack_dir(Lang::En).with_file_name("en-joe");
+    let mut voice = Voice::pack(&en_joe).unwrap();
+    let script = render(
+        &Utterance::prompt("your-code-is").then_code(code("997910")),
+        Lang::En,
+        Grouping::Threes,
+        Rate::Normal,
+    );
+    let (_, spans) = speak(&mut voice, &script);
+    let digits: Vec<usize> = (0..script.tokens.len())
+        .filter(|&i| matches!(script.tokens[i], Token::Digit { .. }))
+        .collect();
+    let span_of = |token: usize| spans.iter().find(|span| span.token == token);
+    // "nine nine seven" is one clip, spoken from the group's first digit on.
+    let group = span_of(digits[0]).expect("the group is spoken");
+    assert!(span_of(digits[1]).is_none() && span_of(digits[2]).is_none());
+    let clip = Pcm::read_wav(&en_joe.join("group-997.wav")).unwrap();
+    let said = group.end - group.start;
+    assert!(
+        said.abs_diff(clip.samples.len()) < clip.samples.len() / 10,
+        "group span {said} samples, clip {}",
+        clip.samples.len()
+    );
+    // "nine one zero" has no repeat and no group clip: digit by digit.
+    assert!(digits[3..].iter().all(|&digit| span_of(digit).is_some()));
+
+    // A serial number's "00" is not a code's group: digit by digit, slowly.
+    let serial = render(
+        &Utterance::prompt("serial-number-is")
+            .then_serial(&otp::Serial::parse("KP2026000001").unwrap()),
+        Lang::En,
+        Grouping::Threes,
+        Rate::Normal,
+    );
+    let (_, spans) = speak(&mut voice, &serial);
+    let letters_and_digits = serial
+        .tokens
+        .iter()
+        .filter(|token| matches!(token, Token::Digit { .. } | Token::Letter { .. }))
+        .count();
+    let spoken_symbols = spans
+        .iter()
+        .filter(|span| {
+            matches!(
+                serial.tokens[span.token],
+                Token::Digit { .. } | Token::Letter { .. }
+            )
+        })
+        .count();
+    assert_eq!(spoken_symbols, letters_and_digits);
+}
+
+#[test]
+fn group_clips_follow_the_rate_like_every_clip() {
+    let en_joe = pack_dir(Lang::En).with_file_name("en-joe");
+    let mut voice = Voice::pack(&en_joe).unwrap();
+    let length = |voice: &mut Voice, rate| {
+        let script = render(
+            &Utterance::default().then_code(code("997997")),
+            Lang::En,
+            Grouping::Threes,
+            rate,
+        );
+        speak(voice, &script).0.duration_secs()
+    };
+    let (slow, normal, fast) = (
+        length(&mut voice, Rate::Slow),
+        length(&mut voice, Rate::Normal),
+        length(&mut voice, Rate::Fast),
+    );
+    assert!(
+        slow > normal * 1.2 && normal > fast * 1.2,
+        "slow {slow:.2} s, normal {normal:.2} s, fast {fast:.2} s"
+    );
+    // Said twice at a slow rate, the same samples: stretched anew, not cached, but alike.
+    assert_eq!(length(&mut voice, Rate::Slow), slow);
+}

@@ -75,7 +75,8 @@ pub fn build_from_piper(voice: &str, python: &Path, out: &Path) -> Result<Manife
     let raw = tempfile_dir(out)?;
     let mut clips = Vec::new();
     let mut script = String::new();
-    for id in pack::required_clip_ids() {
+    let groups = pack::repeat_group_clip_ids();
+    for id in pack::required_clip_ids().into_iter().chain(groups) {
         let text = pack::expected_text(&catalogue, lang, &id)
             .ok_or_else(|| BuildError::NoText { id: id.clone() })?;
         script.push_str(&format!("{id}\t{text}\n"));
