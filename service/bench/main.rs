@@ -212,6 +212,9 @@ impl Latencies {
 #[derive(Clone, Copy)]
 struct CpuTime {
     busy: u64,
+    /// Time the hypervisor ran something else while this machine's CPUs wanted to run
+    /// (part of `busy`): on a virtual machine, a stall no process here can see or avoid.
+    steal: u64,
     total: u64,
 }
 
@@ -230,6 +233,7 @@ impl CpuTime {
         let total: u64 = ticks.iter().take(8).sum();
         Some(CpuTime {
             busy: total - idle,
+            steal: *ticks.get(7)?,
             total,
         })
     }
@@ -237,6 +241,7 @@ impl CpuTime {
     fn since(self, start: CpuTime) -> CpuTime {
         CpuTime {
             busy: self.busy - start.busy,
+            steal: self.steal - start.steal,
             total: self.total - start.total,
         }
     }
@@ -512,6 +517,9 @@ async fn main() -> Result<()> {
                 "writes_per_commit": writes_per_commit,
                 "cpu_busy": cpu.map(|(busy, _)| (busy * 1000.0).round() / 1000.0),
                 "cpu_us_per_request": cpu.map(|(_, us)| us.round()),
+                "cpu_stolen": result.cpu.map(|cpu| {
+                    (cpu.steal as f64 / cpu.total.max(1) as f64 * 1000.0).round() / 1000.0
+                }),
             })
         );
         // Every code sent is right and fresh: a phase that mostly refused measured
