@@ -7,6 +7,8 @@
 # which target goes first; prints each round and the medians.
 #
 #   bash service/bench/radius.sh        # USERS=10000 RUNS=5 PARALLEL=128 by default
+#   DB_DIR=/dev/shm bash service/bench/radius.sh   # the database on a memory file system:
+#                                       # not durable, the path without the disk's latency
 #
 # Every request is a right, fresh code: USERS HOTP readers (one secret, so round k's code
 # is counter k's for everyone) activated for users KR0 … KR(USERS-1); each round sends
@@ -24,14 +26,16 @@ B32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
 cargo build --release --quiet --locked -p service --bin service
 SERVICE=${CARGO_TARGET_DIR:-target}/release/service
 DIR=$(mktemp -d)
+DB_DIR=${DB_DIR:-$DIR}
+DB="$DB_DIR/kode-radius-bench-$$.db"
 PIDS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    rm -rf "$DIR"
+    rm -rf "$DIR" "$DB"*
 }
 trap cleanup EXIT
-STORE=(--db "sqlite://$DIR/kode.db" --key-file "$DIR/secret.key")
+STORE=(--db "sqlite://$DB" --key-file "$DIR/secret.key")
 
 python3 - "$DIR/devices.txt" "$USERS" "$B32" <<'PY'
 import sys
@@ -42,7 +46,7 @@ with open(path, "w") as f:
 PY
 "$SERVICE" "${STORE[@]}" import "$DIR/devices.txt" >/dev/null
 # Bench fixture only (as service-bench does): bind every reader to its user directly.
-python3 - "$DIR/kode.db" <<'PY'
+python3 - "$DB" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.execute("UPDATE devices SET user_id = serial, state = 'active'")
@@ -111,7 +115,7 @@ drive() {
         "$(echo "($(ticks "$SERVICE_PID") - $service0) / $HZ" | bc -l)"
 }
 
-echo "FreeRADIUS $(/usr/sbin/freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users a round, $PARALLEL outstanding, $RUNS rounds after a warm-up round"
+echo "FreeRADIUS $(/usr/sbin/freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users a round, $PARALLEL outstanding, $RUNS rounds after a warm-up round, the service's database in $DB_DIR"
 # Warm-up, not counted: the service reads each reader once (database, at-rest key) and
 # FreeRADIUS opens its connections; later rounds find both ready, as a running system does.
 requests 1
