@@ -832,25 +832,19 @@ impl Service {
     /// telephone keypad (the support line's hand-over carries what the caller keyed).
     pub async fn device_view(&self, serial: &str, actor: &str) -> Result<DeviceView, ServiceError> {
         let now = self.now_ms();
-        let mut serial = check_serial(serial)?;
-        let mut device = self.store.device(&serial).await?;
-        if device.is_none() {
-            // Not a serial: perhaps one keyed on a telephone keypad (the line's hand-over).
-            if let two_codes::KeyedSerial::One(found) = self.serial_keyed_as(&serial).await? {
-                device = self.store.device(&found).await?;
-                serial = found;
+        let (serial, device) = match self.find_entry(check_serial(serial)?).await? {
+            two_codes::Entry::Device(serial, device) => (serial, *device),
+            two_codes::Entry::Unknown(serial, reason) => {
+                self.store
+                    .audit(&audit_entry(now, actor, "view_device", &serial, reason))
+                    .await?;
+                return Err(ServiceError::UnknownSerial(serial));
             }
-        }
-        let serial = &serial;
-        let result = if device.is_some() {
-            "ok"
-        } else {
-            "unknown_serial"
         };
+        let serial = &serial;
         self.store
-            .audit(&audit_entry(now, actor, "view_device", serial, result))
+            .audit(&audit_entry(now, actor, "view_device", serial, "ok"))
             .await?;
-        let device = device.ok_or_else(|| ServiceError::UnknownSerial(serial.to_owned()))?;
         let activation_code =
             self.store
                 .activation_code(serial)

@@ -210,4 +210,13 @@ async fn serial_keyed_on_a_keypad(db: Db) {
     assert!(audit
         .iter()
         .any(|e| e.action == "unlock_with_codes" && e.result == "ambiguous_keyed_serial"));
+    // The support view finds neither twin by the shared keyed form, and says why.
+    let (status, _) = f
+        .call("GET", &format!("/v1/devices/{keyed}"), None, true)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let audit = f.service.store().audit_log(100).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "view_device" && e.result == "ambiguous_keyed_serial"));
 }

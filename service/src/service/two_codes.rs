@@ -10,7 +10,7 @@ use otp::{CodeError, Window};
 use crate::policy::{self, Checked, Counters, Generator, Refusal};
 
 use super::{audit_entry, check_serial, result_name, Service, ServiceError, MAX_RETRIES};
-use crate::store::DeviceState;
+use crate::store::{Device, DeviceState};
 
 /// TOTP: the two codes may come from steps this far either side of the expected one (the
 /// device's clock may have drifted while it was blocked).
@@ -65,37 +65,49 @@ pub fn check_two_codes(
     Ok(wrong)
 }
 
-/// Which device a serial keyed on a telephone keypad names.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum KeyedSerial {
-    One(String),
-    None,
-    Several(usize),
+/// What a serial as entered (typed, or keyed on a telephone keypad) names.
+pub(crate) enum Entry {
+    /// A device, with its canonical serial.
+    Device(String, Box<Device>),
+    /// No device: the serial to report and the audit reason (`unknown_serial`, or
+    /// `ambiguous_keyed_serial` when the keyed form is shared by several serials).
+    Unknown(String, &'static str),
 }
 
 impl Service {
-    /// The device an all-digit entry names when it is a serial with letters keyed on a
-    /// telephone keypad ([`otp::Serial::keypad`]: `KP2026000001` is keyed
-    /// `572026000001`). Callers ask only after the entry named no device directly; the
-    /// look-up scans the serials of its length (a rare path: callers whose serial has
-    /// letters).
-    pub(crate) async fn serial_keyed_as(&self, keyed: &str) -> Result<KeyedSerial, ServiceError> {
-        if !keyed.chars().all(|c| c.is_ascii_digit()) {
-            return Ok(KeyedSerial::None);
+    /// The device a serial as entered names: the serial itself, or else, for an all-digit
+    /// entry, the one serial with letters keyed that way on a telephone keypad
+    /// ([`otp::Serial::keypad`]: `KP2026000001` is keyed `572026000001`). The keypad
+    /// look-up scans the serials of the entry's length, so it runs only after the direct
+    /// read found nothing (a rare path: callers whose serial has letters). Used by every
+    /// support action that takes a serial from a caller.
+    pub(crate) async fn find_entry(&self, entry: String) -> Result<Entry, ServiceError> {
+        if let Some(device) = self.store.device(&entry).await? {
+            return Ok(Entry::Device(entry, Box::new(device)));
+        }
+        if !entry.chars().all(|c| c.is_ascii_digit()) {
+            return Ok(Entry::Unknown(entry, "unknown_serial"));
         }
         let mut matches: Vec<String> = self
             .store
-            .serials_of_length(keyed.len())
+            .serials_of_length(entry.len())
             .await?
             .into_iter()
             .filter(|serial| {
-                otp::Serial::parse(serial).is_ok_and(|serial| serial.keypad() == keyed)
+                otp::Serial::parse(serial).is_ok_and(|serial| serial.keypad() == entry)
             })
             .collect();
-        Ok(match matches.len() {
-            0 => KeyedSerial::None,
-            1 => KeyedSerial::One(matches.remove(0)),
-            n => KeyedSerial::Several(n),
+        let found = match matches.len() {
+            0 => return Ok(Entry::Unknown(entry, "unknown_serial")),
+            1 => matches.remove(0),
+            count => {
+                tracing::info!("keyed serial matches {count} devices");
+                return Ok(Entry::Unknown(entry, "ambiguous_keyed_serial"));
+            }
+        };
+        Ok(match self.store.device(&found).await? {
+            Some(device) => Entry::Device(found, Box::new(device)),
+            None => Entry::Unknown(entry, "unknown_serial"),
         })
     }
 
@@ -109,44 +121,29 @@ impl Service {
         actor: &str,
     ) -> Result<(), ServiceError> {
         let now = self.now_ms();
-        let mut serial = check_serial(serial)?;
-        let mut keypad_tried = false;
-        for _ in 0..=MAX_RETRIES {
-            let Some(device) = self.store.device(&serial).await? else {
-                // No device has the entry as its serial: it may be one keyed on a keypad.
-                if !keypad_tried {
-                    keypad_tried = true;
-                    match self.serial_keyed_as(&serial).await? {
-                        KeyedSerial::One(found) => {
-                            serial = found;
-                            continue;
-                        }
-                        KeyedSerial::Several(count) => {
-                            self.store
-                                .audit(&audit_entry(
-                                    now,
-                                    actor,
-                                    "unlock_with_codes",
-                                    &serial,
-                                    "ambiguous_keyed_serial",
-                                ))
-                                .await?;
-                            tracing::info!("keyed serial matches {count} devices");
-                            return Err(ServiceError::UnknownSerial(serial));
-                        }
-                        KeyedSerial::None => {}
-                    }
-                }
-                self.store
-                    .audit(&audit_entry(
-                        now,
-                        actor,
-                        "unlock_with_codes",
-                        &serial,
-                        "unknown_serial",
-                    ))
-                    .await?;
+        let unknown =
+            |serial: &str, reason| audit_entry(now, actor, "unlock_with_codes", serial, reason);
+        let (serial, device) = match self.find_entry(check_serial(serial)?).await? {
+            Entry::Device(serial, device) => (serial, device),
+            Entry::Unknown(serial, reason) => {
+                self.store.audit(&unknown(&serial, reason)).await?;
                 return Err(ServiceError::UnknownSerial(serial));
+            }
+        };
+        // The first attempt uses the device just read; a lost update reads it again.
+        let mut read = Some(*device);
+        for _ in 0..=MAX_RETRIES {
+            let device = match read.take() {
+                Some(device) => device,
+                None => match self.store.device(&serial).await? {
+                    Some(device) => device,
+                    None => {
+                        self.store
+                            .audit(&unknown(&serial, "unknown_serial"))
+                            .await?;
+                        return Err(ServiceError::UnknownSerial(serial));
+                    }
+                },
             };
             let serial = serial.as_str();
             if device.state != DeviceState::Active {
