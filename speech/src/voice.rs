@@ -326,34 +326,38 @@ fn speak_pack(
     let mut joiner = Joiner::new(sink, Timing::samples(timing.fade_ms, PACK_SAMPLE_RATE));
     let mut index = 0;
     while let Some(token) = script.tokens.get(index) {
-        // A whole group of a code said as one clip when the pack has it.
-        let starts_group =
-            index == 0 || !matches!(script.tokens[index - 1], Token::Pause(Pause::Digit));
-        let group =
-            code_group(&script.tokens[index..]).filter(|(_, id)| starts_group && pack.has_clip(id));
-        let result = match (token, group) {
-            (_, Some((len, id))) => {
-                let clip = pack.clip(&id, rate).expect("checked by has_clip");
-                joiner.begin();
-                let said = joiner.push(&clip).and_then(|()| joiner.end(index));
-                index += len - 1;
-                said
-            }
-            (Token::Pause(pause), None) => joiner.pause(
-                index,
-                Timing::samples(timing.pause_ms(*pause, rate), PACK_SAMPLE_RATE),
+        let (len, result) = match token {
+            Token::Pause(pause) => (
+                1,
+                joiner.pause(
+                    index,
+                    Timing::samples(timing.pause_ms(*pause, rate), PACK_SAMPLE_RATE),
+                ),
             ),
-            (_, None) => {
-                let id = token.clip_id().expect("checked by missing_clips");
-                let clip = pack.clip(&id, rate).expect("checked by missing_clips");
+            _ => {
+                // A whole group of a code is one clip when the pack has it; a token in the
+                // middle of a group (after a digit pause) never starts one.
+                let starts_group =
+                    index == 0 || !matches!(script.tokens[index - 1], Token::Pause(Pause::Digit));
+                let (len, id) = starts_group
+                    .then(|| code_group(&script.tokens[index..]))
+                    .flatten()
+                    .filter(|(_, id)| pack.has_clip(id))
+                    .unwrap_or_else(|| {
+                        let id = token.clip_id().expect("checked by missing_clips");
+                        (1, id.into_owned())
+                    });
+                let clip = pack
+                    .clip(&id, rate)
+                    .expect("checked by missing_clips or has_clip");
                 joiner.begin();
-                joiner.push(&clip).and_then(|()| joiner.end(index))
+                (len, joiner.push(&clip).and_then(|()| joiner.end(index)))
             }
         };
         if let Err(error) = result {
             return Err(sink_failure(error, joiner));
         }
-        index += 1;
+        index += len;
     }
     Ok(joiner.into_spans())
 }

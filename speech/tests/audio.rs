@@ -41,6 +41,21 @@ fn code(digits: &str) -> otp::Code {
     otp::Code::from_digits(digits).unwrap()
 }
 
+/// "Your code is" and a code in threes, as the device says it.
+fn your_code_is(digits: &str, lang: Lang, rate: Rate) -> Script {
+    render(
+        &Utterance::prompt("your-code-is").then_code(code(digits)),
+        lang,
+        Grouping::Threes,
+        rate,
+    )
+}
+
+/// The shipped English default pack.
+fn en_joe_dir() -> PathBuf {
+    pack_dir(Lang::En).with_file_name("en-joe")
+}
+
 fn render(utterance: &Utterance, lang: Lang, grouping: Grouping, rate: Rate) -> Script {
     Catalogue::embedded()
         .unwrap()
@@ -149,12 +164,7 @@ fn slower_rate_takes_longer_in_both_voices() {
     for lang in Lang::ALL {
         for (name, mut voice) in voices(lang) {
             let length = |voice: &mut Voice, rate| {
-                let script = render(
-                    &Utterance::prompt("your-code-is").then_code(code("482079")),
-                    lang,
-                    Grouping::Threes,
-                    rate,
-                );
+                let script = your_code_is("482079", lang, rate);
                 speak(voice, &script).0.duration_secs()
             };
             let slow = length(&mut voice, Rate::Slow);
@@ -190,12 +200,7 @@ impl Sink for StopAfter {
 fn audio_streams_in_chunks_and_a_stop_cuts_it_off() {
     for lang in Lang::ALL {
         for (name, mut voice) in voices(lang) {
-            let script = render(
-                &Utterance::prompt("your-code-is").then_code(code("482079")),
-                lang,
-                Grouping::Threes,
-                Rate::Normal,
-            );
+            let script = your_code_is("482079", lang, Rate::Normal);
             let (whole, _) = speak(&mut voice, &script);
             let mut counting = StopAfter {
                 chunks: 0,
@@ -250,16 +255,9 @@ fn a_pack_hands_what_it_cannot_say_to_espeak() {
 
 #[test]
 fn packs_for_two_languages_each_say_their_own() {
-    let en_joe = pack_dir(Lang::En).with_file_name("en-joe");
+    let en_joe = en_joe_dir();
     let mut both = Voice::packs(&[pack_dir(Lang::Da), en_joe.clone()]).unwrap();
-    let script = |lang| {
-        render(
-            &Utterance::prompt("your-code-is").then_code(code("482079")),
-            lang,
-            Grouping::Threes,
-            Rate::Normal,
-        )
-    };
+    let script = |lang| your_code_is("482079", lang, Rate::Normal);
     for (lang, dir) in [(Lang::Da, pack_dir(Lang::Da)), (Lang::En, en_joe.clone())] {
         let (from_both, _) = speak(&mut both, &script(lang));
         let (from_one, _) = speak(&mut Voice::pack(&dir).unwrap(), &script(lang));
@@ -297,12 +295,7 @@ fn a_broken_pack_falls_back_to_espeak_with_the_report() {
         "{refused}"
     );
     assert!(matches!(voice, Voice::Espeak(_)));
-    let script = render(
-        &Utterance::prompt("your-code-is").then_code(code("333333")),
-        Lang::Da,
-        Grouping::Threes,
-        Rate::Normal,
-    );
+    let script = your_code_is("333333", Lang::Da, Rate::Normal);
     let (pcm, _) = speak(&mut voice, &script);
     assert!(pcm.duration_secs() > 1.0);
 }
@@ -334,14 +327,9 @@ fn wav_output_is_mono_16_bit_at_the_voice_rate() {
 
 #[test]
 fn a_group_that_starts_with_a_doubled_digit_is_said_by_its_group_clip() {
-    let en_joe = pack_dir(Lang::En).with_file_name("en-joe");
+    let en_joe = en_joe_dir();
     let mut voice = Voice::pack(&en_joe).unwrap();
-    let script = render(
-        &Utterance::prompt("your-code-is").then_code(code("997910")),
-        Lang::En,
-        Grouping::Threes,
-        Rate::Normal,
-    );
+    let script = your_code_is("997910", Lang::En, Rate::Normal);
     let (_, spans) = speak(&mut voice, &script);
     let digits: Vec<usize> = (0..script.tokens.len())
         .filter(|&i| matches!(script.tokens[i], Token::Digit { .. }))
@@ -388,7 +376,7 @@ fn a_group_that_starts_with_a_doubled_digit_is_said_by_its_group_clip() {
 
 #[test]
 fn group_clips_follow_the_rate_like_every_clip() {
-    let en_joe = pack_dir(Lang::En).with_file_name("en-joe");
+    let en_joe = en_joe_dir();
     let mut voice = Voice::pack(&en_joe).unwrap();
     let length = |voice: &mut Voice, rate| {
         let script = render(
