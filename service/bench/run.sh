@@ -46,29 +46,27 @@ echo "== the machine alone" >&2
 # and everything written back before the next one starts.
 settle() { sync; sleep 3; }
 fresh_postgres() { KODE_PG_DATABASE=kode_bench KODE_PG_FRESH=1 bash "$SERVICE_DIR/ci-postgres.sh"; }
+# Our service on database URL $1, its JSON lines labelled $2, after the machine settles.
+ours() {
+    settle
+    "$BENCH" --db "$1" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
+        --concurrency "$CONCURRENCY" --endpoint "$ENDPOINT" --label "$2" | tee -a "$RESULTS"
+}
+MEMORY_DB="$MEMORY_DIR/kode-bench-$$.db"
 for run in $(seq 1 "$RUNS"); do
     echo "== our service, SQLite (run $run of $RUNS)" >&2
     rm -f "$WORK"/kode.db*
-    settle
-    "$BENCH" --db "sqlite://$WORK/kode.db" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
-        --concurrency "$CONCURRENCY" --endpoint "$ENDPOINT" --label kode-sqlite | tee -a "$RESULTS"
+    ours "sqlite://$WORK/kode.db" kode-sqlite
 
     if [ -d "$MEMORY_DIR" ]; then
         echo "== our service, SQLite in memory, not durable (run $run of $RUNS)" >&2
-        MEMORY_DB="$MEMORY_DIR/kode-bench-$$.db"
         rm -f "$MEMORY_DB"*
-        settle
-        "$BENCH" --db "sqlite://$MEMORY_DB" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
-            --concurrency "$CONCURRENCY" --endpoint "$ENDPOINT" --label kode-sqlite-memory \
-            | tee -a "$RESULTS"
+        ours "sqlite://$MEMORY_DB" kode-sqlite-memory
         rm -f "$MEMORY_DB"*
     fi
 
     echo "== our service, PostgreSQL (run $run of $RUNS)" >&2
-    PG_URL=${KODE_BENCH_POSTGRES_URL:-$(fresh_postgres)}
-    settle
-    "$BENCH" --db "$PG_URL" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
-        --concurrency "$CONCURRENCY" --endpoint "$ENDPOINT" --label kode-postgres | tee -a "$RESULTS"
+    ours "${KODE_BENCH_POSTGRES_URL:-$(fresh_postgres)}" kode-postgres
     [ -n "${KODE_BENCH_POSTGRES_URL:-}" ] || fresh_postgres >/dev/null
 done
 
