@@ -54,8 +54,8 @@ pub struct ClipEntry {
 
 /// The group clips a built pack has ([`group_clip_id`]): each group of two or three digits
 /// that starts with a digit twice ("nine nine seven"), 110 in all. Joined from digit clips,
-/// such a group was heard with the digit three times in 6 of the 7 codes Whisper missed of
-/// 200 (issue 16); said as one clip from whole-group synthesis it is not.
+/// such a group was heard with the digit three or four times in 5 of the 7 codes Whisper
+/// missed of 200 (issue 16); said as one clip from whole-group synthesis it is not.
 pub fn repeat_group_clip_ids() -> Vec<String> {
     let mut ids = Vec::new();
     for digit in 0..10 {
