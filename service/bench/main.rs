@@ -25,8 +25,8 @@ use clap::Parser;
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
 use otp::{Secret, Totp};
 use serde_json::json;
 use service::{AdminToken, AppState, Clock, ManualClock, SecretBox, Service};
@@ -76,8 +76,8 @@ struct Args {
 /// Where requests go and how a device's current code is made.
 #[derive(Clone)]
 struct Target {
-    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
-    base: String,
+    /// `host:port` to connect to.
+    address: String,
     privacyidea: bool,
     /// Our service through `/validate/check` rather than `/v1/validate`.
     check: bool,
@@ -90,6 +90,48 @@ struct Target {
     sequence: Arc<AtomicU64>,
 }
 
+/// One worker's HTTP/1.1 connection, kept alive between its requests and opened again
+/// when the server closes it (gunicorn's sync workers, which serve privacyIDEA, close
+/// after every answer). A worker has one request in flight, so it needs no pool: the
+/// driver spends its CPU on requests, not on finding a connection for them.
+#[derive(Default)]
+struct Connection(Option<SendRequest<Full<Bytes>>>);
+
+impl Connection {
+    async fn sender(&mut self, address: &str) -> Result<&mut SendRequest<Full<Bytes>>> {
+        if self.0.as_ref().is_some_and(|sender| sender.is_closed()) {
+            self.0 = None;
+        }
+        if self.0.is_none() {
+            let tcp = tokio::net::TcpStream::connect(address)
+                .await
+                .with_context(|| format!("connecting to {address}"))?;
+            tcp.set_nodelay(true)?;
+            let (sender, connection) = http1::handshake(TokioIo::new(tcp)).await?;
+            tokio::spawn(connection);
+            self.0 = Some(sender);
+        }
+        let sender = self.0.as_mut().expect("opened above");
+        if sender.ready().await.is_err() {
+            self.0 = None;
+            anyhow::bail!("the connection to {address} closed");
+        }
+        Ok(self.0.as_mut().expect("ready above"))
+    }
+}
+
+/// The part of privacyIDEA's answer the driver reads: `result.value`.
+#[derive(serde::Deserialize)]
+struct CheckAnswer {
+    result: CheckResult,
+}
+
+#[derive(serde::Deserialize)]
+struct CheckResult {
+    #[serde(default)]
+    value: bool,
+}
+
 impl Target {
     fn now_s(&self) -> u64 {
         match &self.clock {
@@ -98,8 +140,8 @@ impl Target {
         }
     }
 
-    /// Sends one validation; returns whether it was accepted.
-    async fn validate(&self) -> Result<bool> {
+    /// Sends one validation on `connection`; returns whether it was accepted.
+    async fn validate(&self, connection: &mut Connection) -> Result<bool> {
         let n = self.sequence.fetch_add(1, Ordering::Relaxed);
         let device = n % self.devices;
         if let Some(clock) = &self.clock {
@@ -108,28 +150,29 @@ impl Target {
             }
         }
         let code = self.totp.code_at(self.now_s())?.to_string();
-        let request = if self.privacyidea || self.check {
+        let pi_shape = self.privacyidea || self.check;
+        let (path, content_type, body) = if pi_shape {
             let who = if self.privacyidea { "serial" } else { "user" };
             let body = format!("{who}={}{device}&pass={code}", self.prefix);
-            hyper::Request::post(format!("{}/validate/check", self.base))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(Full::new(Bytes::from(body)))?
+            ("/validate/check", "application/x-www-form-urlencoded", body)
         } else {
             let body =
                 json!({"user": format!("{}{device}", self.prefix), "code": code}).to_string();
-            hyper::Request::post(format!("{}/v1/validate", self.base))
-                .header("content-type", "application/json")
-                .body(Full::new(Bytes::from(body)))?
+            ("/v1/validate", "application/json", body)
         };
-        let response = self.client.request(request).await?;
+        let request = hyper::Request::post(path)
+            .header(hyper::header::HOST, &self.address)
+            .header(hyper::header::CONTENT_TYPE, content_type)
+            .body(Full::new(Bytes::from(body)))?;
+        let sender = connection.sender(&self.address).await?;
+        let response = sender.send_request(request).await?;
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
         if status.is_server_error() {
             anyhow::bail!("server error {status}: {}", String::from_utf8_lossy(&body));
         }
-        Ok(if self.privacyidea || self.check {
-            let answer: serde_json::Value = serde_json::from_slice(&body)?;
-            answer["result"]["value"] == true
+        Ok(if pi_shape {
+            serde_json::from_slice::<CheckAnswer>(&body)?.result.value
         } else {
             status.is_success()
         })
@@ -296,6 +339,7 @@ async fn phase(
         let latency = latency.clone();
         tasks.push(tokio::spawn(async move {
             let (mut requests, mut accepted, mut errors) = (0u64, 0u64, 0u64);
+            let mut connection = Connection::default();
             loop {
                 let k = issued.fetch_add(1, Ordering::Relaxed);
                 if k >= total {
@@ -313,7 +357,7 @@ async fn phase(
                     None => Instant::now(),
                 };
                 let sent = Instant::now();
-                match target.validate().await {
+                match target.validate(&mut connection).await {
                     Ok(true) => accepted += 1,
                     Ok(false) => {}
                     Err(error) => {
@@ -413,14 +457,11 @@ async fn main() -> Result<()> {
             (base, Some(clock), prefix, false)
         }
     };
-    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    connector.set_nodelay(true);
-    let client = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(args.concurrency)
-        .build(connector);
     let target = Target {
-        client,
-        base,
+        address: base
+            .strip_prefix("http://")
+            .context("the target URL must start with http://")?
+            .to_owned(),
         privacyidea,
         check: args.endpoint == "check",
         prefix,

@@ -2,9 +2,11 @@
 # Access-Requests per second through FreeRADIUS 3.2: with our service behind rlm_rest
 # (service/integrations/freeradius, virtual server `kode`), against the same FreeRADIUS
 # answering the same requests from a local `files` entry (virtual server `baseline`, no
-# service asked) — FreeRADIUS's own ceiling on this machine. Same driver (radclient, with
-# PARALLEL requests outstanding), same request file, in one run; RUNS rounds, alternating
-# which target goes first; prints each round and the medians.
+# service asked) — FreeRADIUS's own ceiling on this machine, or the driver's: radclient is
+# one thread, and the summary says how busy it was (at ~100 % the driver set the pace and
+# the ratio is an upper bound). Same driver (radclient, with PARALLEL requests
+# outstanding), same request file, in one run; RUNS rounds, alternating which target goes
+# first; prints each round and the medians.
 #
 #   bash service/bench/radius.sh        # USERS=10000 RUNS=5 PARALLEL=128 by default
 #   DB_DIR=/dev/shm bash service/bench/radius.sh   # the database on a memory file system:
@@ -13,7 +15,8 @@
 # Every request is a right, fresh code: USERS HOTP readers (one secret, so round k's code
 # is counter k's for everyone) activated for users KR0 … KR(USERS-1); each round sends
 # every user's next code once. Every accept is durable (SQLite, synchronous = FULL). The
-# JSON lines give each process's CPU time per request too (from /proc).
+# JSON lines give each process's CPU time per request too (from /proc; radclient's from
+# the shell's `time`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -100,19 +103,22 @@ PY
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 
-# Sends the request file to port $1; prints "seconds accepted freeradius_cpu_s service_cpu_s".
+# Sends the request file to port $1; prints "seconds accepted freeradius_cpu_s
+# service_cpu_s radclient_cpu_s". radclient is one thread: when its CPU time is near the
+# round's seconds, the driver, not FreeRADIUS, set the pace.
 drive() {
-    local start end summary accepted radius0 service0
+    local start end accepted radius0 service0 TIMEFORMAT='%U %S'
     radius0=$(ticks "$RADIUS_PID")
     service0=$(ticks "$SERVICE_PID")
     start=$(date +%s.%N)
-    summary=$(radclient -q -s -p "$PARALLEL" -r 1 -t 10 -f "$DIR/requests.txt" \
-        "127.0.0.1:$1" auth "$SECRET" 2>&1 || true)
+    { time radclient -q -s -p "$PARALLEL" -r 1 -t 10 -f "$DIR/requests.txt" \
+        "127.0.0.1:$1" auth "$SECRET" >"$DIR/radclient.out" 2>&1 || true; } 2>"$DIR/radclient.time"
     end=$(date +%s.%N)
-    accepted=$(printf '%s\n' "$summary" | awk '/Accepted/ {print $NF}')
+    accepted=$(awk '/Accepted/ {print $NF}' "$DIR/radclient.out")
     echo "$(echo "$end - $start" | bc -l) ${accepted:-0}" \
         "$(echo "($(ticks "$RADIUS_PID") - $radius0) / $HZ" | bc -l)" \
-        "$(echo "($(ticks "$SERVICE_PID") - $service0) / $HZ" | bc -l)"
+        "$(echo "($(ticks "$SERVICE_PID") - $service0) / $HZ" | bc -l)" \
+        "$(awk '{print $1 + $2}' "$DIR/radclient.time")"
 }
 
 echo "FreeRADIUS $(/usr/sbin/freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users a round, $PARALLEL outstanding, $RUNS rounds after a warm-up round, the service's database in $DB_DIR"
@@ -120,26 +126,33 @@ echo "FreeRADIUS $(/usr/sbin/freeradius -v | head -1 | sed 's/.*Version //; s/,.
 # FreeRADIUS opens its connections; later rounds find both ready, as a running system does.
 requests 1
 for port in "$KODE_PORT" "$BASE_PORT"; do
-    read -r _ accepted _ _ < <(drive "$port")
+    read -r _ accepted _ _ _ < <(drive "$port")
     [ "$accepted" -eq "$USERS" ] || { echo "warm-up: $accepted of $USERS accepted" >&2; exit 1; }
 done
 KODE_RATES=()
 BASE_RATES=()
+BASE_DRIVER=()
 for run in $(seq 1 "$RUNS"); do
     requests $((run + 1))
     if [ $((run % 2)) -eq 1 ]; then order="kode baseline"; else order="baseline kode"; fi
     for target in $order; do
         if [ "$target" = kode ]; then port=$KODE_PORT; else port=$BASE_PORT; fi
-        read -r seconds accepted radius_cpu service_cpu < <(drive "$port")
+        read -r seconds accepted radius_cpu service_cpu radclient_cpu < <(drive "$port")
         rate=$(echo "$accepted / $seconds" | bc -l)
-        printf '{"round":%d,"target":"%s","requests":%d,"accepted":%d,"seconds":%.3f,"per_second":%.0f,"freeradius_cpu_us_per_request":%.0f,"service_cpu_us_per_request":%.0f}\n' \
+        printf '{"round":%d,"target":"%s","requests":%d,"accepted":%d,"seconds":%.3f,"per_second":%.0f,"freeradius_cpu_us_per_request":%.0f,"service_cpu_us_per_request":%.0f,"radclient_cpu_us_per_request":%.0f,"radclient_busy":%.2f}\n' \
             "$run" "$target" "$USERS" "$accepted" "$seconds" "$rate" \
-            "$(echo "$radius_cpu * 1000000 / $USERS" | bc -l)" "$(echo "$service_cpu * 1000000 / $USERS" | bc -l)"
+            "$(echo "$radius_cpu * 1000000 / $USERS" | bc -l)" "$(echo "$service_cpu * 1000000 / $USERS" | bc -l)" \
+            "$(echo "$radclient_cpu * 1000000 / $USERS" | bc -l)" "$(echo "$radclient_cpu / $seconds" | bc -l)"
         if [ "$accepted" -ne "$USERS" ]; then
             echo "round $run: $target accepted $accepted of $USERS" >&2
             exit 1
         fi
-        if [ "$target" = kode ]; then KODE_RATES+=("$rate"); else BASE_RATES+=("$rate"); fi
+        if [ "$target" = kode ]; then
+            KODE_RATES+=("$rate")
+        else
+            BASE_RATES+=("$rate")
+            BASE_DRIVER+=("$(echo "$radclient_cpu / $seconds" | bc -l)")
+        fi
     done
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -147,3 +160,7 @@ KODE=$(median "${KODE_RATES[@]}")
 BASE=$(median "${BASE_RATES[@]}")
 printf 'median Access-Requests/s: through the service %.0f, files baseline %.0f, ratio %.2f\n' \
     "$KODE" "$BASE" "$(echo "$KODE / $BASE" | bc -l)"
+DRIVER=$(median "${BASE_DRIVER[@]}")
+printf 'radclient (one thread) was busy %.0f %% of the files baseline rounds (median)%s\n' \
+    "$(echo "$DRIVER * 100" | bc -l)" \
+    "$(if [ "$(echo "$DRIVER > 0.9" | bc -l)" -eq 1 ]; then echo ": the driver set that pace, so FreeRADIUS's own ceiling is higher and the ratio above is an upper bound"; fi)"
