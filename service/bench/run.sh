@@ -6,8 +6,10 @@
 #
 #   bash service/bench/run.sh    # DEVICES=10000 PHASE_SECONDS=10 RUNS=3 by default
 #
-# Our service runs RUNS times on each database (the tail on this shared 2-core machine
-# varies from run to run); the summary gives the median of the runs and every run's p99.
+# Our service runs RUNS times on each database, each run followed by one of privacyIDEA
+# (the speed of this shared 2-core virtual machine varies from run to run and from hour to
+# hour, privacyIDEA's too): "× privacyIDEA" is the median of the runs' own ratios (ours in
+# run k / privacyIDEA in run k), and the summary gives every run's ratio and p99.
 # PostgreSQL comes from KODE_BENCH_POSTGRES_URL, or else service/ci-postgres.sh (as root)
 # makes a fresh database `kode_bench` for each run, as SQLite gets a fresh file.
 set -euo pipefail
@@ -52,25 +54,7 @@ ours() {
     "$BENCH" --db "$1" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
         --concurrency "$CONCURRENCY" --endpoint "$ENDPOINT" --label "$2" | tee -a "$RESULTS"
 }
-MEMORY_DB="$MEMORY_DIR/kode-bench-$$.db"
-for run in $(seq 1 "$RUNS"); do
-    echo "== our service, SQLite (run $run of $RUNS)" >&2
-    rm -f "$WORK"/kode.db*
-    ours "sqlite://$WORK/kode.db" kode-sqlite
-
-    if [ -d "$MEMORY_DIR" ]; then
-        echo "== our service, SQLite in memory, not durable (run $run of $RUNS)" >&2
-        rm -f "$MEMORY_DB"*
-        ours "sqlite://$MEMORY_DB" kode-sqlite-memory
-        rm -f "$MEMORY_DB"*
-    fi
-
-    echo "== our service, PostgreSQL (run $run of $RUNS)" >&2
-    ours "${KODE_BENCH_POSTGRES_URL:-$(fresh_postgres)}" kode-postgres
-    [ -n "${KODE_BENCH_POSTGRES_URL:-}" ] || fresh_postgres >/dev/null
-done
-
-echo "== privacyIDEA (PyPI, SQLite, gunicorn with 2 workers)" >&2
+echo "== privacyIDEA (PyPI, SQLite, gunicorn with 2 workers): set up once, idle between its runs" >&2
 if [ ! -x "$VENV/bin/pi-manage" ]; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q privacyidea==3.14 gunicorn
@@ -99,8 +83,30 @@ for _ in $(seq 1 120); do
     curl -s -o /dev/null "http://127.0.0.1:$PI_PORT/" && break
     sleep 0.5
 done
-"$BENCH" --target-url "http://127.0.0.1:$PI_PORT" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
-    --concurrency 8 --label privacyidea | tee -a "$RESULTS"
+MEMORY_DB="$MEMORY_DIR/kode-bench-$$.db"
+for run in $(seq 1 "$RUNS"); do
+    echo "== our service, SQLite (run $run of $RUNS)" >&2
+    rm -f "$WORK"/kode.db*
+    ours "sqlite://$WORK/kode.db" kode-sqlite
+
+    if [ -d "$MEMORY_DIR" ]; then
+        echo "== our service, SQLite in memory, not durable (run $run of $RUNS)" >&2
+        rm -f "$MEMORY_DB"*
+        ours "sqlite://$MEMORY_DB" kode-sqlite-memory
+        rm -f "$MEMORY_DB"*
+    fi
+
+    echo "== our service, PostgreSQL (run $run of $RUNS)" >&2
+    ours "${KODE_BENCH_POSTGRES_URL:-$(fresh_postgres)}" kode-postgres
+    [ -n "${KODE_BENCH_POSTGRES_URL:-}" ] || fresh_postgres >/dev/null
+
+    # privacyIDEA right after ours, so each run's ratio compares two measurements taken
+    # minutes apart on the same machine (its speed here changes from hour to hour).
+    echo "== privacyIDEA (run $run of $RUNS)" >&2
+    settle
+    "$BENCH" --target-url "http://127.0.0.1:$PI_PORT" --devices "$DEVICES" --seconds "$PHASE_SECONDS" \
+        --concurrency 8 --label privacyidea | tee -a "$RESULTS"
+done
 kill "$PI_PID"
 wait "$PI_PID" 2>/dev/null || true
 trap - EXIT
@@ -110,7 +116,6 @@ import json, statistics, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
 def runs(label, phase):
     return [r for r in rows if r["label"] == label and r.get("phase") == phase]
-pi = statistics.median(r["validations_per_s"] for r in runs("privacyidea", "peak"))
 machine = next(r for r in rows if r["label"] == "machine")
 pauses, sync = machine["pauses"], machine["fdatasync"]
 print()
@@ -122,7 +127,7 @@ stalled = sync.get("stalled_over_5ms_share", 0.0)
 print(f"the disk held a sync past its first 5 ms for {100 * stalled:.2f} % of the time: a durable "
       f"answer that arrives then waits over 5 ms for the disk alone"
       + (" — over 1 %, so no durable p99 can be under 5 ms on this disk" if stalled > 0.01 else ""))
-print("median of the runs; p99 at half peak counted from each request's due time; "
+print("median of the runs; × privacyIDEA is the median of each run's own ratio; p99 at half peak counted from each request's due time; "
       "kode-sqlite-memory is not durable (its database on a memory file system); "
       "stolen: the machine's CPU time the hypervisor took at half peak")
 print(f"{'target':<15}{'runs':>5}{'peak/s':>10}{'× privacyIDEA':>15}{'half/s':>10}{'p50 half':>10}"
@@ -132,12 +137,18 @@ for label in ["kode-sqlite", "kode-postgres", "kode-sqlite-memory", "privacyidea
     if not peak:
         continue
     med = lambda rs, key: statistics.median(r[key] for r in rs)
-    ratio = med(peak, "validations_per_s") / pi if pi else float("nan")
+    # Each run's ratio against privacyIDEA's run right after it.
+    pis = runs("privacyidea", "peak")
+    ratios = [o["validations_per_s"] / p["validations_per_s"]
+              for o, p in zip(peak, pis) if p["validations_per_s"]]
+    ratio = statistics.median(ratios) if ratios else float("nan")
+    each_ratio = ", ".join(f"{r:.0f}×" for r in ratios)
     each = ", ".join(f"{r['p99_ms']:.1f}" for r in half)
     under = sum(r["p99_ms"] < 5 for r in half)
     wpc = "-" if half[0]["writes_per_commit"] is None else f"{med(half, 'writes_per_commit'):.1f}"
     print(f"{label:<15}{len(peak):>5}{med(peak, 'validations_per_s'):>10.0f}{ratio:>14.0f}×"
           f"{med(half, 'validations_per_s'):>10.0f}{med(half, 'p50_ms'):>8.2f}ms"
           f"{med(half, 'p99_ms'):>8.1f}ms{wpc:>15}{med(half, 'cpu_us_per_request'):>12.0f}"
-          f"{100 * med(half, 'cpu_stolen'):>7.1f}%   {each} ms ({under} of {len(half)} under 5 ms)")
+          f"{100 * med(half, 'cpu_stolen'):>7.1f}%   {each} ms ({under} of {len(half)} under 5 ms)"
+          + (f"; × privacyIDEA per run: {each_ratio}" if label != "privacyidea" else ""))
 PY
