@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
 use tokio::net::UdpSocket;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::device::HttpDirectory;
@@ -147,15 +148,41 @@ impl Media {
         audio: Arc<[u8]>,
         then_wait: Option<Duration>,
     ) -> Result<Option<Key>, Stop> {
+        self.play_or_wake(audio, then_wait, None).await
+    }
+
+    /// As [`Media::play`], and also returns (with no key) as soon as `wake` ticks: a
+    /// holding call wakes the moment the line's board changes instead of looking at it
+    /// on a timer.
+    pub async fn play_or_wake(
+        &mut self,
+        audio: Arc<[u8]>,
+        then_wait: Option<Duration>,
+        mut wake: Option<&mut watch::Receiver<u64>>,
+    ) -> Result<Option<Key>, Stop> {
         let generation = self.stream.say(audio);
         let stream = self.stream.clone();
         let mut said = false;
         let mut wait_until: Option<Instant> = None;
         loop {
             let limit = self.deadline.min(self.last_heard + self.inactivity);
+            let woken = async {
+                match wake.as_mut() {
+                    Some(wake) => wake.changed().await.is_ok(),
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
                 state = self.states.recv() => self.on_dialog_state(state).await?,
+                // Cancel-safe: a change not yet seen stays marked until the next call.
+                alive = woken => {
+                    if alive {
+                        return Ok(None);
+                    }
+                    // The board is gone (the line is stopping): wait as `play` does.
+                    wake = None;
+                }
                 _ = stream.said(generation), if !said => {
                     said = true;
                     match then_wait {
@@ -446,6 +473,8 @@ async fn hold_for(
     if let Some(key) = pending {
         return Ok(Input::Key(key));
     }
+    // Subscribed before the board is read, so no change between the two is missed.
+    let mut changes = board.subscribe();
     loop {
         if board.with(|board, _| board.agent(id).is_some()) {
             return Ok(Input::AgentTook);
@@ -457,25 +486,27 @@ async fn hold_for(
                 return Ok(Input::Queued(place));
             }
         }
-        let wait = next_announcement
-            .saturating_duration_since(now)
-            .min(AGENT_POLL);
-        if let Some(key) = media.play(Arc::from(&[][..]), Some(wait)).await? {
+        let wait = next_announcement.saturating_duration_since(now);
+        let silence = Arc::from(&[][..]);
+        if let Some(key) = media
+            .play_or_wake(silence, Some(wait), Some(&mut changes))
+            .await?
+        {
             return Ok(Input::Key(key));
         }
     }
 }
 
-/// How often a holding call looks whether an agent has taken it.
-const AGENT_POLL: Duration = Duration::from_millis(250);
-
-/// With an agent: hold the call until the caller hangs up or the agent is done with it.
+/// With an agent: hold the call until the caller hangs up or the agent is done with it
+/// (woken by the board's change; the limits end it otherwise).
 async fn with_agent(media: &mut Media, board: &LineBoard, id: u64) -> Stop {
+    let mut changes = board.subscribe();
     loop {
         if board.with(|board, now| board.view(id, now).is_none()) {
             return Stop::AgentDone;
         }
-        if let Err(stop) = media.play(Arc::from(&[][..]), Some(AGENT_POLL)).await {
+        let silence = Arc::from(&[][..]);
+        if let Err(stop) = media.play_or_wake(silence, None, Some(&mut changes)).await {
             return stop;
         }
     }
