@@ -187,6 +187,9 @@ struct Phase {
     latency: Latencies,
     /// The whole machine's CPU time while the phase ran (service, database and driver).
     cpu: Option<CpuTime>,
+    /// This process's CPU time in the phase, in seconds: with our service in-process, the
+    /// service, its SQLite writer and the driver, and none of what else the machine runs.
+    process_cpu_s: Option<f64>,
 }
 
 /// A phase's latencies in microseconds, as histograms shared by the workers: recording
@@ -290,6 +293,19 @@ impl CpuTime {
     }
 }
 
+/// This process's CPU time so far (user + system, from `/proc/self/stat`), in seconds.
+fn process_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces; the fields after it are plain.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // Fields 14 and 15 of proc(5) (utime, stime), counted from the state, field 3.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / CLOCK_TICKS_PER_S)
+}
+
+/// The kernel's clock ticks per second for `/proc` times (`getconf CLK_TCK`: 100 on Linux).
+const CLOCK_TICKS_PER_S: f64 = 100.0;
+
 impl Phase {
     fn rate(&self) -> f64 {
         self.requests as f64 / self.elapsed
@@ -307,6 +323,7 @@ async fn phase(
     max: u64,
 ) -> Phase {
     let cpu_start = CpuTime::now();
+    let process_start = process_cpu_s();
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(seconds);
     let total = match rate {
@@ -390,6 +407,9 @@ async fn phase(
             .expect("the workers have ended")
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        process_cpu_s: process_cpu_s()
+            .zip(process_start)
+            .map(|(end, start)| end - start),
         cpu: CpuTime::now()
             .zip(cpu_start)
             .map(|(end, start)| end.since(start)),
@@ -558,6 +578,9 @@ async fn main() -> Result<()> {
                 "writes_per_commit": writes_per_commit,
                 "cpu_busy": cpu.map(|(busy, _)| (busy * 1000.0).round() / 1000.0),
                 "cpu_us_per_request": cpu.map(|(_, us)| us.round()),
+                "process_cpu_us_per_request": result.process_cpu_s.map(|seconds| {
+                    (seconds * 1e6 / result.requests.max(1) as f64 * 10.0).round() / 10.0
+                }),
                 "cpu_stolen": result.cpu.map(|cpu| {
                     (cpu.steal as f64 / cpu.total.max(1) as f64 * 1000.0).round() / 1000.0
                 }),
