@@ -24,7 +24,10 @@ fn requirements(manifest: &toml::Table) -> Vec<(String, String, String)> {
         }
     }
     if let Some(workspace) = manifest.get("workspace").and_then(toml::Value::as_table) {
-        if let Some(table) = workspace.get("dependencies").and_then(toml::Value::as_table) {
+        if let Some(table) = workspace
+            .get("dependencies")
+            .and_then(toml::Value::as_table)
+        {
             tables.push(("workspace.dependencies".to_owned(), table));
         }
     }
@@ -72,11 +75,17 @@ fn every_0x_dependency_is_pinned_exactly() {
         for (table, krate, requirement) in requirements(&manifest) {
             checked += 1;
             if loose_zero(&requirement) {
-                loose.push(format!("{}: [{table}] {krate} = \"{requirement}\"", path.display()));
+                loose.push(format!(
+                    "{}: [{table}] {krate} = \"{requirement}\"",
+                    path.display()
+                ));
             }
         }
     }
-    assert!(checked > 50, "only {checked} dependencies found: the walk is broken");
+    assert!(
+        checked > 50,
+        "only {checked} dependencies found: the walk is broken"
+    );
     assert!(
         loose.is_empty(),
         "0.x dependencies must be pinned exactly (\"=0.x.y\", the version in Cargo.lock):\n{}",
