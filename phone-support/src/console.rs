@@ -9,7 +9,8 @@ use speech::Lang;
 
 use crate::device::{DeviceView, LookupError};
 use crate::flow::{Check, End, FlowSet};
-use crate::rules::documents::{check_documents, Document, DOCUMENT_WORDS};
+use crate::rules::cpr::CprError;
+use crate::rules::documents::{check_documents, Document, UnknownDocument, DOCUMENT_WORDS};
 use crate::rules::hours::{status_at, PHONE_NUMBER};
 use crate::rules::witness::{check_witness, WitnessFacts};
 
@@ -375,26 +376,29 @@ pub fn hours_lines(now: NaiveDateTime) -> Vec<String> {
     ]
 }
 
-/// `CPR MITID-SINCE [DATE,DATE…]` → the witness verdict, first line `eligible` or
-/// `not eligible`, or what is wrong with the input.
-pub fn witness_lines(args: &str, on: NaiveDateTime) -> Vec<String> {
+/// What is wrong with the input of a witness check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WitnessInputError {
+    #[error("usage: witness CPR MITID-SINCE [DATE,DATE…]")]
+    Usage,
+    #[error(transparent)]
+    Cpr(#[from] CprError),
+    #[error("MitID-since date {0:?} must be YYYY-MM-DD")]
+    MitidSince(String),
+    #[error("witnessed date {0:?} must be YYYY-MM-DD")]
+    Witnessed(String),
+}
+
+/// `CPR MITID-SINCE [DATE,DATE…]` → the facts about a would-be witness.
+pub fn parse_witness(args: &str) -> Result<WitnessFacts, WitnessInputError> {
     let parts: Vec<&str> = args.split_whitespace().collect();
     if !(2..=3).contains(&parts.len()) {
-        return vec!["usage: witness CPR MITID-SINCE [DATE,DATE…]".to_owned()];
+        return Err(WitnessInputError::Usage);
     }
-    let cpr = match parts[0].parse() {
-        Ok(cpr) => cpr,
-        Err(e) => return vec![format!("{e}")],
-    };
-    let mitid_since = match parts[1].parse() {
-        Ok(date) => date,
-        Err(_) => {
-            return vec![format!(
-                "MitID-since date {:?} must be YYYY-MM-DD",
-                parts[1]
-            )]
-        }
-    };
+    let cpr = parts[0].parse()?;
+    let mitid_since = parts[1]
+        .parse()
+        .map_err(|_| WitnessInputError::MitidSince(parts[1].to_owned()))?;
     let mut witnessed = Vec::new();
     for date in parts
         .get(2)
@@ -402,19 +406,25 @@ pub fn witness_lines(args: &str, on: NaiveDateTime) -> Vec<String> {
         .split(',')
         .filter(|s| !s.is_empty())
     {
-        match date.parse() {
-            Ok(date) => witnessed.push(date),
-            Err(_) => return vec![format!("witnessed date {date:?} must be YYYY-MM-DD")],
-        }
+        witnessed.push(
+            date.parse()
+                .map_err(|_| WitnessInputError::Witnessed(date.to_owned()))?,
+        );
     }
-    verdict_lines(
-        &WitnessFacts {
-            cpr,
-            mitid_since,
-            witnessed,
-        },
-        on.date(),
-    )
+    Ok(WitnessFacts {
+        cpr,
+        mitid_since,
+        witnessed,
+    })
+}
+
+/// `CPR MITID-SINCE [DATE,DATE…]` → the witness verdict, first line `eligible` or
+/// `not eligible`, or what is wrong with the input.
+pub fn witness_lines(args: &str, on: NaiveDateTime) -> Vec<String> {
+    match parse_witness(args) {
+        Ok(facts) => verdict_lines(&facts, on.date()),
+        Err(e) => vec![e.to_string()],
+    }
 }
 
 /// The witness verdict as lines.
@@ -430,16 +440,20 @@ pub fn verdict_lines(facts: &WitnessFacts, on: chrono::NaiveDate) -> Vec<String>
     lines
 }
 
+/// `WORD,WORD…` (commas or spaces between) → the documents.
+pub fn parse_documents(args: &str) -> Result<Vec<Document>, UnknownDocument> {
+    args.split([',', ' '])
+        .filter(|w| !w.is_empty())
+        .map(str::parse)
+        .collect()
+}
+
 /// `WORD,WORD…` → the document verdict.
 pub fn documents_lines(args: &str, on: NaiveDateTime) -> Vec<String> {
-    let mut documents: Vec<Document> = Vec::new();
-    for word in args.split([',', ' ']).filter(|w| !w.is_empty()) {
-        match word.parse() {
-            Ok(document) => documents.push(document),
-            Err(e) => return vec![e.to_string()],
-        }
+    match parse_documents(args) {
+        Ok(documents) => vec![check_documents(&documents, on.date()).to_string()],
+        Err(e) => vec![e.to_string()],
     }
-    vec![check_documents(&documents, on.date()).to_string()]
 }
 
 #[cfg(test)]

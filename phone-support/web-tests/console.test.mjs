@@ -180,7 +180,7 @@ test('guides: the list, a documents check and a witness check inline', async () 
   await page.fill('#mitid_since', '2020-01-01');
   await page.click('main form button[type=submit] >> nth=0');
   await page.getByText('The witness cannot vouch.').waitFor();
-  await page.getByText('NOT OK: age').waitFor();
+  await page.getByText('Not met: age').waitFor();
   await axe('16-guide-witness-checked');
 });
 

@@ -70,8 +70,57 @@ pub enum DocumentVerdict {
     /// Two documents are enough; the caller must also answer CPR-register questions or bring
     /// a witness.
     TwoDocumentsThenQuestionsOrWitness,
-    /// Not enough; each string says what is missing or wrong.
-    NotEnough(Vec<String>),
+    /// Not enough; each shortfall says what is missing or wrong.
+    NotEnough(Vec<Shortfall>),
+}
+
+/// Proof of a public benefit payment may be at most this many months old.
+pub const BENEFIT_MAX_MONTHS: u32 = 3;
+
+/// One reason why documents without a passport or driving licence are not enough.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shortfall {
+    /// No passport or driving licence, so two other documents are needed.
+    NoPhotoId,
+    /// None of the documents shows the CPR number.
+    NoCprDocument,
+    /// No baptism or name certificate, latest tax statement or recent benefit proof.
+    NoSecondDocument,
+    /// A tax statement that is not the latest one.
+    OldTaxStatement,
+    /// A benefit proof older than [`BENEFIT_MAX_MONTHS`]; `from` is the earliest date allowed.
+    BenefitTooOld { dated: NaiveDate, from: NaiveDate },
+    /// A benefit proof dated after the day of the check.
+    BenefitInFuture { dated: NaiveDate },
+}
+
+impl std::fmt::Display for Shortfall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shortfall::NoPhotoId => write!(
+                f,
+                "no passport or driving licence, so two other documents are needed"
+            ),
+            Shortfall::NoCprDocument => {
+                write!(f, "a document with the CPR number (e.g. the health card)")
+            }
+            Shortfall::NoSecondDocument => write!(
+                f,
+                "a baptism or name certificate, the latest annual tax statement, or proof of a \
+                 public benefit payment at most {BENEFIT_MAX_MONTHS} months old"
+            ),
+            Shortfall::OldTaxStatement => write!(f, "the tax statement must be the latest one"),
+            Shortfall::BenefitTooOld { dated, from } => write!(
+                f,
+                "the benefit payment proof of {dated} is more than {BENEFIT_MAX_MONTHS} months \
+                 old (must be from {from} or later)"
+            ),
+            Shortfall::BenefitInFuture { dated } => write!(
+                f,
+                "the benefit payment proof is dated in the future ({dated})"
+            ),
+        }
+    }
 }
 
 impl DocumentVerdict {
@@ -95,6 +144,7 @@ impl std::fmt::Display for DocumentVerdict {
                  a witness"
             ),
             DocumentVerdict::NotEnough(missing) => {
+                let missing: Vec<String> = missing.iter().map(ToString::to_string).collect();
                 write!(f, "not enough: {}", missing.join("; "))
             }
         }
@@ -112,7 +162,7 @@ pub fn check_documents(documents: &[Document], on: NaiveDate) -> DocumentVerdict
     let has_cpr = documents
         .iter()
         .any(|d| matches!(d, Document::HealthCard | Document::OtherWithCpr));
-    let three_months_ago = on - Months::new(3);
+    let three_months_ago = on - Months::new(BENEFIT_MAX_MONTHS);
     let mut problems = Vec::new();
     let has_second = documents.iter().any(|d| match d {
         Document::BaptismOrNameCertificate => true,
@@ -123,34 +173,30 @@ pub fn check_documents(documents: &[Document], on: NaiveDate) -> DocumentVerdict
     for document in documents {
         match document {
             Document::AnnualTaxStatement { latest: false } => {
-                problems.push("the tax statement must be the latest one".to_owned())
+                problems.push(Shortfall::OldTaxStatement)
             }
-            Document::BenefitPayment { dated } if *dated < three_months_ago => problems.push(
-                format!("the benefit payment proof of {dated} is more than 3 months old (must be from {three_months_ago} or later)"),
-            ),
-            Document::BenefitPayment { dated } if *dated > on => problems
-                .push(format!("the benefit payment proof is dated in the future ({dated})")),
+            Document::BenefitPayment { dated } if *dated < three_months_ago => {
+                problems.push(Shortfall::BenefitTooOld {
+                    dated: *dated,
+                    from: three_months_ago,
+                })
+            }
+            Document::BenefitPayment { dated } if *dated > on => {
+                problems.push(Shortfall::BenefitInFuture { dated: *dated })
+            }
             _ => {}
         }
     }
     if has_cpr && has_second {
         return DocumentVerdict::TwoDocumentsThenQuestionsOrWitness;
     }
-    let mut missing = Vec::new();
+    let mut missing = vec![Shortfall::NoPhotoId];
     if !has_cpr {
-        missing.push("a document with the CPR number (e.g. the health card)".to_owned());
+        missing.push(Shortfall::NoCprDocument);
     }
     if !has_second {
-        missing.push(
-            "a baptism or name certificate, the latest annual tax statement, or proof of a \
-             public benefit payment at most 3 months old"
-                .to_owned(),
-        );
+        missing.push(Shortfall::NoSecondDocument);
     }
-    missing.insert(
-        0,
-        "no passport or driving licence, so two other documents are needed".to_owned(),
-    );
     missing.extend(problems);
     DocumentVerdict::NotEnough(missing)
 }
@@ -211,7 +257,13 @@ mod tests {
         else {
             panic!("an old benefit proof is not enough");
         };
-        assert!(missing.iter().any(|m| m.contains("more than 3 months old")));
+        assert!(missing.contains(&Shortfall::BenefitTooOld {
+            dated: date("2026-01-01"),
+            from: date("2026-08-25"),
+        }));
+        assert!(missing
+            .iter()
+            .any(|m| m.to_string().contains("more than 3 months old")));
     }
 
     #[test]

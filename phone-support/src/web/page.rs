@@ -1,19 +1,27 @@
 //! The console's pages as HTML (pure: values in, text out). Every text comes from the
 //! Fluent catalogue (`speech/catalogue/<lang>/web.ftl`) or, for a flow's texts, from the
-//! flow file in the page's language; the rules' own reasons (English) are marked
-//! `lang="en"`. Every `<form>` posts and carries the session's CSRF token. Nothing here
+//! flow file in the page's language, and the rules' typed verdicts and reasons are put
+//! into words here, by the catalogue, in the page's language. Every `<form>` posts and carries the session's CSRF token. Nothing here
 //! ever gets a code or a secret: [`DeviceView`] has none, and an issued activation code is
 //! not passed in.
 
 use std::fmt::Write as _;
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime, Weekday};
 use speech::{Catalogue, Lang};
 
-use crate::console::{documents_lines, hours_lines, witness_lines};
+use crate::console::{parse_documents, parse_witness, WitnessInputError};
 use crate::device::DeviceView;
 use crate::flow::{Check, End, Flow, FlowSet};
 use crate::queue::CallState;
+use crate::rules::cpr::CprError;
+use crate::rules::documents::{
+    check_documents, Document, DocumentVerdict, Shortfall, UnknownDocument, BENEFIT_MAX_MONTHS,
+};
+use crate::rules::hours::{status_at, DayKind, OpeningHours, PHONE_NUMBER};
+use crate::rules::witness::{
+    check_witness, Reason, WitnessVerdict, MAX_WITNESSED, MIN_AGE, MITID_MIN_DAYS, WINDOW_DAYS,
+};
 
 use super::line::{CallView, LineState};
 
@@ -65,15 +73,6 @@ impl<'c> Texts<'c> {
         self.catalogue
             .format(self.lang, id, &args)
             .unwrap_or_else(|_| id.to_owned())
-    }
-
-    /// `lang="en"` for English text on a page in another language, else nothing.
-    fn english_attr(&self) -> &'static str {
-        if self.lang == Lang::En {
-            ""
-        } else {
-            " lang=\"en\""
-        }
     }
 }
 
@@ -362,18 +361,238 @@ pub fn calls_page(t: &Texts<'_>, region: &str, csrf: &str, now: NaiveDateTime) -
         lookup = t.t("web-lookup-legend"),
         form = lookup_form(t, csrf, "", ""),
         hours = t.t("web-check-hours"),
-        hours_list = english_list(t, &hours_lines(now)),
+        hours_list = list(&hours_lines(t, now)),
     )
 }
 
-/// Lines in English (the rules' and hours' own words).
-fn english_list(t: &Texts<'_>, lines: &[String]) -> String {
-    let mut html = format!("<ul{}>", t.english_attr());
+/// Lines of plain text as a list.
+fn list(lines: &[String]) -> String {
+    let mut html = String::from("<ul>");
     for line in lines {
         let _ = write!(html, "<li>{}</li>", escape(line));
     }
     html.push_str("</ul>\n");
     html
+}
+
+/// A date as the pages show it: YYYY-MM-DD in either language.
+fn iso(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+fn weekday(t: &Texts<'_>, date: NaiveDate) -> String {
+    use chrono::Datelike;
+    t.raw(
+        match date.weekday() {
+            Weekday::Mon => "web-weekday-mon",
+            Weekday::Tue => "web-weekday-tue",
+            Weekday::Wed => "web-weekday-wed",
+            Weekday::Thu => "web-weekday-thu",
+            Weekday::Fri => "web-weekday-fri",
+            Weekday::Sat => "web-weekday-sat",
+            Weekday::Sun => "web-weekday-sun",
+        },
+        &[],
+    )
+}
+
+/// The line's status at `now` (Copenhagen time) in the page's language: open or closed
+/// and today's hours, the next change, and the published hours with the phone number.
+pub fn hours_lines(t: &Texts<'_>, now: NaiveDateTime) -> Vec<String> {
+    let status = status_at(now);
+    let today = status.today;
+    let kind = match today.kind {
+        DayKind::Weekday => t.raw("web-day-weekday", &[]),
+        DayKind::Saturday => t.raw("web-day-saturday", &[]),
+        DayKind::Sunday => t.raw("web-day-sunday", &[]),
+        DayKind::Holiday(holiday) => {
+            let name = match t.lang {
+                Lang::Da => holiday.name_da(),
+                Lang::En => holiday.name_en(),
+            };
+            t.raw("web-day-holiday", &[("name", name)])
+        }
+    };
+    let moment = |at: NaiveDateTime| at.format("%Y-%m-%d %H:%M").to_string();
+    let now_line = t.raw(
+        if status.open {
+            "web-hours-open-now"
+        } else {
+            "web-hours-closed-now"
+        },
+        &[
+            ("day", &weekday(t, now.date())),
+            ("moment", &moment(now)),
+            ("kind", &kind),
+            ("opens", &today.opens.format("%H:%M").to_string()),
+            ("closes", &today.closes.format("%H:%M").to_string()),
+        ],
+    );
+    let next = status.next_change;
+    let next_line = t.raw(
+        if status.open {
+            "web-hours-closes"
+        } else {
+            "web-hours-opens"
+        },
+        &[("day", &weekday(t, next.date())), ("moment", &moment(next))],
+    );
+    let span = |(open, close): (u32, u32)| format!("{open:02}–{close:02}");
+    let published = OpeningHours::default();
+    let summary = t.raw(
+        "web-hours-summary",
+        &[
+            ("phone", PHONE_NUMBER),
+            ("weekdays", &span(published.weekdays)),
+            ("weekends", &span(published.weekends)),
+        ],
+    );
+    vec![now_line, next_line, summary]
+}
+
+/// One of the witness rules and how the facts fare, in the page's language.
+pub fn witness_reason(t: &Texts<'_>, reason: &Reason) -> String {
+    let n = |v: &dyn ToString| v.to_string();
+    let text = match reason {
+        Reason::Age { age, turns_18, .. } => {
+            let mut text = t.raw(
+                "web-witness-age",
+                &[("age", &n(age)), ("min", &n(&MIN_AGE))],
+            );
+            if let Some(day) = turns_18 {
+                text.push_str("; ");
+                text.push_str(&t.raw(
+                    "web-witness-turns-adult",
+                    &[("min", &n(&MIN_AGE)), ("date", &iso(*day))],
+                ));
+            }
+            text
+        }
+        Reason::MitidAge { days, ok, ok_from } => {
+            let mut text = t.raw(
+                "web-witness-mitid",
+                &[("days", &n(days)), ("min", &n(&MITID_MIN_DAYS))],
+            );
+            if !ok {
+                text.push_str("; ");
+                text.push_str(&t.raw("web-witness-mitid-from", &[("date", &iso(*ok_from))]));
+            }
+            text
+        }
+        Reason::Witnessed {
+            within_window,
+            ok_from,
+            ..
+        } => {
+            let mut text = t.raw(
+                "web-witness-count",
+                &[
+                    ("count", &n(within_window)),
+                    ("window", &n(&WINDOW_DAYS)),
+                    ("max", &n(&MAX_WITNESSED)),
+                ],
+            );
+            if let Some(day) = ok_from {
+                text.push_str("; ");
+                text.push_str(&t.raw("web-witness-again-from", &[("date", &iso(*day))]));
+            }
+            text
+        }
+        Reason::FutureDates(days) => {
+            let days: Vec<String> = days.iter().map(|d| iso(*d)).collect();
+            t.raw("web-witness-future-dates", &[("dates", &days.join(", "))])
+        }
+        // A reminder, neither met nor not.
+        Reason::BringPhotoIdAndMitid => return t.raw("web-witness-bring", &[]),
+    };
+    let mark = t.raw(
+        if reason.ok() {
+            "web-reason-met"
+        } else {
+            "web-reason-not-met"
+        },
+        &[],
+    );
+    format!("{mark}: {text}")
+}
+
+/// Why documents are not enough, in the page's language.
+pub fn shortfall(t: &Texts<'_>, shortfall: &Shortfall) -> String {
+    let months = BENEFIT_MAX_MONTHS.to_string();
+    match shortfall {
+        Shortfall::NoPhotoId => t.raw("web-docs-no-photo-id", &[]),
+        Shortfall::NoCprDocument => t.raw("web-docs-no-cpr-document", &[]),
+        Shortfall::NoSecondDocument => t.raw("web-docs-no-second-document", &[("months", &months)]),
+        Shortfall::OldTaxStatement => t.raw("web-docs-old-tax-statement", &[]),
+        Shortfall::BenefitTooOld { dated, from } => t.raw(
+            "web-docs-benefit-too-old",
+            &[
+                ("dated", &iso(*dated)),
+                ("months", &months),
+                ("from", &iso(*from)),
+            ],
+        ),
+        Shortfall::BenefitInFuture { dated } => {
+            t.raw("web-docs-benefit-in-future", &[("dated", &iso(*dated))])
+        }
+    }
+}
+
+/// What is wrong with a witness check's input, in the page's language.
+fn witness_input_error(t: &Texts<'_>, error: &WitnessInputError) -> String {
+    match error {
+        WitnessInputError::Usage => t.raw("web-witness-fill-in", &[]),
+        WitnessInputError::Cpr(CprError::Format(text)) => {
+            t.raw("web-cpr-format", &[("text", text)])
+        }
+        WitnessInputError::Cpr(CprError::NoSuchDate {
+            text,
+            day,
+            month,
+            year,
+        }) => t.raw(
+            "web-cpr-no-such-date",
+            &[
+                ("text", text),
+                ("date", &format!("{day:02}-{month:02}-{year}")),
+            ],
+        ),
+        WitnessInputError::MitidSince(text) => t.raw("web-bad-mitid-since", &[("text", text)]),
+        WitnessInputError::Witnessed(text) => t.raw("web-bad-witnessed-date", &[("text", text)]),
+    }
+}
+
+/// The documents verdict: the headline and the reasons, in the page's language.
+fn documents_verdict(t: &Texts<'_>, checked: &DocumentVerdict) -> String {
+    let (headline, reasons) = match checked {
+        DocumentVerdict::PhotoIdEnough => {
+            ("web-docs-enough", vec![t.raw("web-docs-photo-id", &[])])
+        }
+        DocumentVerdict::TwoDocumentsThenQuestionsOrWitness => (
+            "web-docs-enough",
+            vec![t.raw("web-docs-two-then-questions", &[])],
+        ),
+        DocumentVerdict::NotEnough(missing) => (
+            "web-docs-not-enough",
+            missing.iter().map(|m| shortfall(t, m)).collect(),
+        ),
+    };
+    verdict(t, headline, &reasons)
+}
+
+/// The witness verdict: the headline and every reason, in the page's language.
+fn witness_verdict(t: &Texts<'_>, checked: &WitnessVerdict) -> String {
+    let headline = if checked.eligible() {
+        "web-eligible"
+    } else {
+        "web-not-eligible"
+    };
+    let reasons: Vec<String> = checked
+        .reasons
+        .iter()
+        .map(|r| witness_reason(t, r))
+        .collect();
+    verdict(t, headline, &reasons)
 }
 
 /// The device look-up form: by serial or by person.
@@ -882,7 +1101,7 @@ fn check_section(
     match check {
         Check::Hours => {
             let _ = writeln!(html, "<h3>{}</h3>", t.t("web-check-hours"));
-            html.push_str(&english_list(t, &hours_lines(now)));
+            html.push_str(&list(&hours_lines(t, now)));
         }
         Check::Device => {
             let _ = writeln!(html, "<p>{}</p>", t.t("web-check-device"));
@@ -914,19 +1133,7 @@ fn check_section(
                 t.t("web-check-button")
             );
             if let CheckInput::Documents { words, benefit } = input {
-                let mut args = words.join(",");
-                if !benefit.trim().is_empty() {
-                    args.push_str(&format!(",benefit:{}", benefit.trim()));
-                }
-                let lines = documents_lines(&args, now);
-                html.push_str(&verdict(
-                    t,
-                    &lines,
-                    |first| first.starts_with("enough"),
-                    |first| first.starts_with("not enough"),
-                    "web-docs-enough",
-                    "web-docs-not-enough",
-                ));
+                html.push_str(&documents_result(t, words, benefit, now));
             }
         }
         Check::Witness => {
@@ -962,57 +1169,78 @@ fn check_section(
                 witnessed,
             } = input
             {
-                let squeeze = |s: &str| s.split_whitespace().collect::<String>();
-                let args = format!(
-                    "{} {} {}",
-                    squeeze(cpr),
-                    squeeze(mitid_since),
-                    squeeze(witnessed)
-                );
-                let lines = witness_lines(args.trim(), now);
-                html.push_str(&verdict(
-                    t,
-                    &lines,
-                    |first| first == "eligible",
-                    |first| first == "not eligible",
-                    "web-eligible",
-                    "web-not-eligible",
-                ));
+                html.push_str(&witness_result(t, cpr, mitid_since, witnessed, now));
             }
         }
     }
     html
 }
 
-/// A rules verdict: the headline in the page's language, then the rules' reasons.
-fn verdict(
+/// The documents check's result for the ticked document words and a benefit date (may be
+/// empty): the verdict, or what is wrong with the input.
+pub fn documents_result(
     t: &Texts<'_>,
-    lines: &[String],
-    yes: impl Fn(&str) -> bool,
-    no: impl Fn(&str) -> bool,
-    yes_id: &str,
-    no_id: &str,
+    words: &[String],
+    benefit: &str,
+    now: NaiveDateTime,
 ) -> String {
-    let first = lines.first().map(String::as_str).unwrap_or("");
-    let headline = if yes(first) {
-        Some(t.t(yes_id))
-    } else if no(first) {
-        Some(t.t(no_id))
-    } else {
-        None
-    };
-    let mut html = String::from("<div class=\"verdict\" role=\"status\">");
-    match headline {
-        Some(headline) => {
-            let _ = write!(html, "<p><strong>{headline}</strong></p>");
-            let _ = write!(html, "<h3>{}</h3>", t.t("web-reasons"));
-            html.push_str(&english_list(t, lines));
-        }
-        // Not a verdict: what is wrong with the input, in the rules' words.
-        None => html.push_str(&english_list(t, lines)),
+    let benefit = benefit.trim();
+    let documents = parse_documents(&words.join(","))
+        .map_err(|UnknownDocument(word)| t.raw("web-unknown-document", &[("text", &word)]))
+        .and_then(|mut documents| {
+            if !benefit.is_empty() {
+                let dated = benefit
+                    .parse()
+                    .map_err(|_| t.raw("web-bad-benefit-date", &[("text", benefit)]))?;
+                documents.push(Document::BenefitPayment { dated });
+            }
+            Ok(documents)
+        });
+    match documents {
+        Ok(documents) => documents_verdict(t, &check_documents(&documents, now.date())),
+        Err(problem) => input_problem(&problem),
     }
-    html.push_str("</div>\n");
-    html
+}
+
+/// The witness check's result for the form's fields: the verdict, or what is wrong with
+/// the input.
+pub fn witness_result(
+    t: &Texts<'_>,
+    cpr: &str,
+    mitid_since: &str,
+    witnessed: &str,
+    now: NaiveDateTime,
+) -> String {
+    let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+    let args = format!(
+        "{} {} {}",
+        squeeze(cpr),
+        squeeze(mitid_since),
+        squeeze(witnessed)
+    );
+    match parse_witness(&args) {
+        Ok(facts) => witness_verdict(t, &check_witness(&facts, now.date())),
+        Err(error) => input_problem(&witness_input_error(t, &error)),
+    }
+}
+
+/// A rules verdict: the headline (from the typed verdict) and the reasons, all in the
+/// page's language.
+fn verdict(t: &Texts<'_>, headline_id: &str, reasons: &[String]) -> String {
+    format!(
+        "<div class=\"verdict\" role=\"status\"><p><strong>{headline}</strong></p><h3>{title}</h3>{list}</div>\n",
+        headline = t.t(headline_id),
+        title = t.t("web-reasons"),
+        list = list(reasons),
+    )
+}
+
+/// Not a verdict: what is wrong with the input, in the page's language.
+fn input_problem(problem: &str) -> String {
+    format!(
+        "<div class=\"verdict\" role=\"status\">{}</div>\n",
+        list(&[problem.to_owned()])
+    )
 }
 
 /// A page for something that went wrong, with the way back.
@@ -1216,7 +1444,14 @@ mod tests {
         assert!(html.contains("<p class=\"say\" lang=\"en\">"));
         assert!(html.contains("Dokumenterne er nok."), "{html}");
         assert!(html.contains("id=\"doc-passport\" name=\"doc\" value=\"passport\" checked"));
-        assert!(html.contains("<ul lang=\"en\"><li>enough: a passport"));
+        assert!(
+            html.contains("<ul><li>Et pas eller et kørekort er nok i sig selv.</li></ul>"),
+            "{html}"
+        );
+        assert!(
+            !html.contains("lang=\"en\"><li>"),
+            "no English reasons: {html}"
+        );
         assert!(html.contains("name=\"call\" value=\"c9\""));
         assert_eq!(
             html.matches("<form").count(),
@@ -1262,7 +1497,10 @@ mod tests {
         };
         let html = flow_page(&t, "tok", &at, &input, now());
         assert!(html.contains("The witness cannot vouch."), "{html}");
-        assert!(html.contains("NOT OK: age 17 (must be 18 or older)"));
+        assert!(
+            html.contains("Not met: age 17 (must be 18 or older)"),
+            "{html}"
+        );
         let input = CheckInput::Witness {
             cpr: "320101-1234".into(),
             mitid_since: "2020-01-01".into(),
@@ -1270,5 +1508,301 @@ mod tests {
         };
         let html = flow_page(&t, "tok", &at, &input, now());
         assert!(html.contains("not a real date"), "{html}");
+    }
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    /// The verdict's HTML on a Danish and on an English page.
+    fn both<F: Fn(&Texts<'_>) -> String>(render: F) -> (String, String) {
+        let catalogue = catalogue();
+        (
+            render(&Texts::new(&catalogue, Lang::Da)),
+            render(&Texts::new(&catalogue, Lang::En)),
+        )
+    }
+
+    fn plain(html: &str) -> String {
+        html.replace("&quot;", "\"")
+    }
+
+    #[test]
+    fn a_17_year_old_witness_in_the_page_s_language() {
+        let (da, en) = both(|t| witness_result(t, "150609-4123", "2020-01-01", "", now()));
+        assert!(
+            da.contains("<strong>Vidnet kan ikke stå inde.</strong>"),
+            "{da}"
+        );
+        assert!(
+            da.contains(
+                "<li>Ikke opfyldt: alder 17 (skal være mindst 18); fylder 18 den 2027-06-15</li>"
+            ),
+            "{da}"
+        );
+        assert!(
+            da.contains("<li>Opfyldt: har haft MitID i 2520 dage (skal være mere end 30)</li>"),
+            "{da}"
+        );
+        assert!(da.contains("<li>Opfyldt: har været vidne for 0 personer inden for de seneste 120 dage (højst 3)</li>"), "{da}");
+        assert!(
+            da.contains(
+                "<li>Husk: vidnet skal medbringe gyldig billedlegitimation og sit MitID.</li>"
+            ),
+            "{da}"
+        );
+        assert!(
+            !da.contains("lang=\"en\"") && !da.contains("NOT OK") && !da.contains("web-"),
+            "{da}"
+        );
+        assert!(
+            en.contains("<strong>The witness cannot vouch.</strong>"),
+            "{en}"
+        );
+        assert!(
+            en.contains("<li>Not met: age 17 (must be 18 or older); turns 18 on 2027-06-15</li>"),
+            "{en}"
+        );
+        assert!(
+            en.contains(
+                "<li>Reminder: the witness must bring valid photo ID and their MitID.</li>"
+            ),
+            "{en}"
+        );
+    }
+
+    #[test]
+    fn a_witness_at_the_limit_of_3_in_120_days() {
+        let dates = "2026-08-01, 2026-09-01, 2026-10-01";
+        let (da, en) = both(|t| witness_result(t, "010180-1234", "2026-10-26", dates, now()));
+        assert!(da.contains("Vidnet kan ikke stå inde."), "{da}");
+        assert!(
+            da.contains("<li>Ikke opfyldt: har været vidne for 3 personer inden for de seneste 120 dage (højst 3); må være vidne igen fra 2026-11-29</li>"),
+            "{da}"
+        );
+        // 30 days of MitID is not more than 30; one day is "dag", not "dage".
+        assert!(
+            da.contains("<li>Ikke opfyldt: har haft MitID i 30 dage (skal være mere end 30); længe nok fra 2026-11-26</li>"),
+            "{da}"
+        );
+        assert!(
+            en.contains("<li>Not met: has witnessed for 3 people within the last 120 days (at most 3); may witness again from 2026-11-29</li>"),
+            "{en}"
+        );
+        let (da, en) =
+            both(|t| witness_result(t, "010180-1234", "2026-11-24", "2026-11-01", now()));
+        assert!(
+            da.contains("har haft MitID i 1 dag (") && da.contains("for 1 person inden"),
+            "{da}"
+        );
+        assert!(
+            en.contains("for 1 day (") && en.contains("for 1 person within"),
+            "{en}"
+        );
+        let (da, en) =
+            both(|t| witness_result(t, "010180-1234", "2020-01-01", "2026-12-01", now()));
+        assert!(
+            da.contains("<li>Ikke opfyldt: datoer efter dagen for tjekket: 2026-12-01</li>"),
+            "{da}"
+        );
+        assert!(
+            en.contains("<li>Not met: dates after the day of the check: 2026-12-01</li>"),
+            "{en}"
+        );
+        let (da, en) = both(|t| witness_result(t, "010180-1234", "2020-01-01", "", now()));
+        assert!(da.contains("<strong>Vidnet kan stå inde.</strong>"), "{da}");
+        assert!(
+            en.contains("<strong>The witness can vouch.</strong>"),
+            "{en}"
+        );
+    }
+
+    #[test]
+    fn documents_in_the_page_s_language() {
+        let words = |w: &[&str]| w.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>();
+        let (da, en) = both(|t| documents_result(t, &words(&["health-card"]), "", now()));
+        assert!(
+            da.contains("<strong>Dokumenterne er ikke nok.</strong>"),
+            "{da}"
+        );
+        assert!(
+            da.contains(
+                "<li>Intet pas eller kørekort, så der skal bruges to andre dokumenter.</li>"
+            ),
+            "{da}"
+        );
+        assert!(
+            da.contains("<li>Mangler: en dåbs- eller navneattest, den seneste årsopgørelse eller dokumentation for udbetaling af en offentlig ydelse, højst 3 måneder gammel.</li>"),
+            "{da}"
+        );
+        assert!(
+            !da.contains("lang=\"en\"") && !da.contains("not enough"),
+            "{da}"
+        );
+        assert!(
+            en.contains("<strong>The documents are not enough.</strong>"),
+            "{en}"
+        );
+        assert!(en.contains("<li>Missing: a baptism or name certificate, the latest annual tax statement, or proof of a public benefit payment at most 3 months old.</li>"), "{en}");
+        let (da, en) = both(|t| {
+            documents_result(
+                t,
+                &words(&["health-card", "old-tax-statement"]),
+                "2026-08-24",
+                now(),
+            )
+        });
+        assert!(
+            da.contains("<li>Årsopgørelsen skal være den seneste.</li>"),
+            "{da}"
+        );
+        assert!(
+            da.contains("<li>Dokumentationen for udbetalingen af ydelsen den 2026-08-24 er mere end 3 måneder gammel (den skal være fra 2026-08-25 eller senere).</li>"),
+            "{da}"
+        );
+        assert!(
+            en.contains(
+                "of 2026-08-24 is more than 3 months old (it must be from 2026-08-25 or later)."
+            ),
+            "{en}"
+        );
+        let (da, _) =
+            both(|t| documents_result(t, &words(&["other-with-cpr"]), "2026-12-01", now()));
+        assert!(da.contains("er dateret i fremtiden (2026-12-01)"), "{da}");
+        let (da, en) =
+            both(|t| documents_result(t, &words(&["health-card", "tax-statement"]), "", now()));
+        assert!(da.contains("<strong>Dokumenterne er nok.</strong>"), "{da}");
+        assert!(da.contains("<li>To dokumenter er nok; derefter skal opkalderen svare på spørgsmål fra CPR-registret eller have et vidne med.</li>"), "{da}");
+        assert!(en.contains("<li>Two documents are enough; then the caller must answer questions from the CPR register or bring a witness.</li>"), "{en}");
+        let (da, en) = both(|t| documents_result(t, &words(&["driving-licence"]), "", now()));
+        assert!(
+            da.contains("<li>Et pas eller et kørekort er nok i sig selv.</li>"),
+            "{da}"
+        );
+        assert!(
+            en.contains("<li>A passport or driving licence is enough on its own.</li>"),
+            "{en}"
+        );
+    }
+
+    #[test]
+    fn input_errors_in_the_page_s_language() {
+        let (da, en) = both(|t| witness_result(t, "15069-4123", "2020-01-01", "", now()));
+        assert!(
+            plain(&da).contains(
+                "<li>CPR-nummeret \"15069-4123\" skal være ti cifre som DDMMÅÅ-SSSS.</li>"
+            ),
+            "{da}"
+        );
+        assert!(
+            plain(&en).contains(
+                "<li>The CPR number \"15069-4123\" must be ten digits as DDMMYY-SSSS.</li>"
+            ),
+            "{en}"
+        );
+        assert!(!da.contains("<strong>"), "no verdict for bad input: {da}");
+        let (da, en) = both(|t| witness_result(t, "320101-1234", "2020-01-01", "", now()));
+        assert!(
+            plain(&da).contains("CPR-nummeret \"320101-1234\": 32-01-1901 er ikke en rigtig dato."),
+            "{da}"
+        );
+        assert!(en.contains("32-01-1901 is not a real date."), "{en}");
+        let (da, _) = both(|t| witness_result(t, "010180-1234", "1.1.2020", "", now()));
+        assert!(
+            plain(&da).contains("MitID-datoen \"1.1.2020\" skal skrives ÅÅÅÅ-MM-DD."),
+            "{da}"
+        );
+        let (da, _) = both(|t| witness_result(t, "010180-1234", "2020-01-01", "2026-1-x", now()));
+        assert!(
+            plain(&da).contains("Vidnedatoen \"2026-1-x\" skal skrives ÅÅÅÅ-MM-DD."),
+            "{da}"
+        );
+        let (da, en) = both(|t| witness_result(t, "", "", "", now()));
+        assert!(da.contains("Udfyld vidnets CPR-nummer"), "{da}");
+        assert!(en.contains("Fill in the witness&#39;s CPR number"), "{en}");
+        let (da, _) = both(|t| documents_result(t, &["health-card".into()], "i går", now()));
+        assert!(
+            plain(&da).contains(
+                "Datoen på dokumentationen for ydelsen \"i går\" skal skrives ÅÅÅÅ-MM-DD."
+            ),
+            "{da}"
+        );
+        let (da, _) = both(|t| documents_result(t, &["pasport".into()], "", now()));
+        assert!(plain(&da).contains("Ukendt dokument \"pasport\"."), "{da}");
+    }
+
+    #[test]
+    fn opening_hours_in_the_page_s_language() {
+        let (da, en) = both(|t| hours_lines(t, now()).join("\n"));
+        assert_eq!(
+            da,
+            "Åbent nu — onsdag 2026-11-25 12:00 er en hverdag: åbent 08:00–20:00\n\
+             Lukker onsdag 2026-11-25 20:00\n\
+             Support 33 98 00 10: mandag–fredag 08–20; lørdage, søndage og helligdage 10–16 (dansk tid)"
+        );
+        assert_eq!(
+            en,
+            "Open now — Wednesday 2026-11-25 12:00 is a weekday: open 08:00–20:00\n\
+             Closes Wednesday 2026-11-25 20:00\n\
+             Support 33 98 00 10: Monday–Friday 08–20; Saturdays, Sundays and public holidays 10–16 (Copenhagen time)"
+        );
+        let (da, en) = both(|t| hours_lines(t, at("2026-12-25 09:00")).join("\n"));
+        assert!(da.starts_with("Lukket nu — fredag 2026-12-25 09:00 er en helligdag (Juledag): åbent 10:00–16:00\nÅbner fredag 2026-12-25 10:00"), "{da}");
+        assert!(en.starts_with("Closed now — Friday 2026-12-25 09:00 is a public holiday (Christmas Day): open 10:00–16:00"), "{en}");
+        let (da, _) = both(|t| hours_lines(t, at("2026-11-28 17:00")).join("\n"));
+        assert!(
+            da.contains("er en lørdag: åbent 10:00–16:00\nÅbner søndag 2026-11-29 10:00"),
+            "{da}"
+        );
+        let catalogue = catalogue();
+        let home = calls_page(&Texts::new(&catalogue, Lang::Da), "", "c", now());
+        assert!(home.contains("<ul><li>Åbent nu — onsdag"), "{home}");
+        assert!(!home.contains("lang=\"en\""), "{home}");
+    }
+
+    /// Every reason and shortfall the rules can give has words in both languages, and the
+    /// Danish words are not the English ones.
+    #[test]
+    fn every_reason_has_danish_and_english_words() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let reasons = [
+            Reason::Age {
+                age: 17,
+                ok: false,
+                turns_18: Some(day),
+            },
+            Reason::MitidAge {
+                days: 3,
+                ok: false,
+                ok_from: day,
+            },
+            Reason::Witnessed {
+                within_window: 3,
+                ok: false,
+                ok_from: Some(day),
+            },
+            Reason::FutureDates(vec![day]),
+            Reason::BringPhotoIdAndMitid,
+        ];
+        let shortfalls = [
+            Shortfall::NoPhotoId,
+            Shortfall::NoCprDocument,
+            Shortfall::NoSecondDocument,
+            Shortfall::OldTaxStatement,
+            Shortfall::BenefitTooOld {
+                dated: day,
+                from: day,
+            },
+            Shortfall::BenefitInFuture { dated: day },
+        ];
+        let texts: Vec<(String, String)> = reasons
+            .iter()
+            .map(|r| both(|t| witness_reason(t, r)))
+            .chain(shortfalls.iter().map(|s| both(|t| shortfall(t, s))))
+            .collect();
+        for (da, en) in texts {
+            assert!(!da.contains("web-") && !en.contains("web-"), "{da} / {en}");
+            assert_ne!(da, en);
+        }
     }
 }

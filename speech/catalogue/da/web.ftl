@@ -126,7 +126,7 @@ web-doc-driving-licence = Kørekort
 web-doc-health-card = Sundhedskort
 web-doc-other-with-cpr = Et andet dokument med CPR-nummeret
 web-doc-baptism-certificate = Dåbs- eller navneattest
-web-doc-tax-statement = Årets årsopgørelse
+web-doc-tax-statement = Den seneste årsopgørelse
 web-doc-old-tax-statement = En ældre årsopgørelse
 web-doc-benefit = Dokumentation for en offentlig ydelse, dateret (ÅÅÅÅ-MM-DD)
 web-docs-enough = Dokumenterne er nok.
@@ -141,3 +141,64 @@ web-check-device = Dette trin kræver kodeoplæseren: slå den op nedenfor.
 web-not-found = Siden findes ikke.
 web-error-title = Noget gik galt
 web-back-home = Tilbage til opkaldene
+
+## Reglernes afgørelser og begrundelser (reglernes tal kommer ind som argumenter).
+web-weekday-mon = mandag
+web-weekday-tue = tirsdag
+web-weekday-wed = onsdag
+web-weekday-thu = torsdag
+web-weekday-fri = fredag
+web-weekday-sat = lørdag
+web-weekday-sun = søndag
+web-day-weekday = en hverdag
+web-day-saturday = en lørdag
+web-day-sunday = en søndag
+# { $name }: helligdagens navn.
+web-day-holiday = en helligdag ({ $name })
+# { $day }: ugedag; { $moment }: ÅÅÅÅ-MM-DD TT:MM; { $kind }: slags dag; { $opens }, { $closes }: TT:MM.
+web-hours-open-now = Åbent nu — { $day } { $moment } er { $kind }: åbent { $opens }–{ $closes }
+web-hours-closed-now = Lukket nu — { $day } { $moment } er { $kind }: åbent { $opens }–{ $closes }
+web-hours-closes = Lukker { $day } { $moment }
+web-hours-opens = Åbner { $day } { $moment }
+# { $phone }: supportens nummer; { $weekdays }, { $weekends }: tider som 08–20.
+web-hours-summary = Support { $phone }: mandag–fredag { $weekdays }; lørdage, søndage og helligdage { $weekends } (dansk tid)
+web-reason-met = Opfyldt
+web-reason-not-met = Ikke opfyldt
+# { $age }: vidnets alder; { $min }: den laveste tilladte alder.
+web-witness-age = alder { $age } (skal være mindst { $min })
+# { $date }: dagen hvor vidnet fylder { $min }.
+web-witness-turns-adult = fylder { $min } den { $date }
+# { $days }: dage med MitID; { $min }: skal være flere end dette.
+web-witness-mitid = har haft MitID i { $days ->
+    [one] { $days } dag
+   *[other] { $days } dage
+} (skal være mere end { $min })
+web-witness-mitid-from = længe nok fra { $date }
+# { $count }: personer vidnet for inden for de seneste { $window } dage; { $max }: højst tilladte.
+web-witness-count = har været vidne for { $count ->
+    [one] { $count } person
+   *[other] { $count } personer
+} inden for de seneste { $window } dage (højst { $max })
+web-witness-again-from = må være vidne igen fra { $date }
+# { $dates }: datoer, komma imellem.
+web-witness-future-dates = datoer efter dagen for tjekket: { $dates }
+web-witness-bring = Husk: vidnet skal medbringe gyldig billedlegitimation og sit MitID.
+web-docs-photo-id = Et pas eller et kørekort er nok i sig selv.
+web-docs-two-then-questions = To dokumenter er nok; derefter skal opkalderen svare på spørgsmål fra CPR-registret eller have et vidne med.
+web-docs-no-photo-id = Intet pas eller kørekort, så der skal bruges to andre dokumenter.
+web-docs-no-cpr-document = Mangler: et dokument med CPR-nummeret (f.eks. sundhedskortet).
+# { $months }: hvor gammel dokumentationen for en udbetalt ydelse må være.
+web-docs-no-second-document = Mangler: en dåbs- eller navneattest, den seneste årsopgørelse eller dokumentation for udbetaling af en offentlig ydelse, højst { $months } måneder gammel.
+web-docs-old-tax-statement = Årsopgørelsen skal være den seneste.
+# { $dated }: dokumentationens dato; { $from }: den tidligste tilladte dato.
+web-docs-benefit-too-old = Dokumentationen for udbetalingen af ydelsen den { $dated } er mere end { $months } måneder gammel (den skal være fra { $from } eller senere).
+web-docs-benefit-in-future = Dokumentationen for udbetalingen af ydelsen er dateret i fremtiden ({ $dated }).
+web-witness-fill-in = Udfyld vidnets CPR-nummer og datoen, hvor vidnet fik MitID.
+# { $text }: det, der blev skrevet.
+web-cpr-format = CPR-nummeret "{ $text }" skal være ti cifre som DDMMÅÅ-SSSS.
+# { $date }: DD-MM-ÅÅÅÅ fra CPR-nummeret.
+web-cpr-no-such-date = CPR-nummeret "{ $text }": { $date } er ikke en rigtig dato.
+web-bad-mitid-since = MitID-datoen "{ $text }" skal skrives ÅÅÅÅ-MM-DD.
+web-bad-witnessed-date = Vidnedatoen "{ $text }" skal skrives ÅÅÅÅ-MM-DD.
+web-bad-benefit-date = Datoen på dokumentationen for ydelsen "{ $text }" skal skrives ÅÅÅÅ-MM-DD.
+web-unknown-document = Ukendt dokument "{ $text }".

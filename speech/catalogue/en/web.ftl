@@ -139,8 +139,8 @@ web-doc-driving-licence = Driving licence
 web-doc-health-card = Health card
 web-doc-other-with-cpr = Another document with the CPR number
 web-doc-baptism-certificate = Baptism or name certificate
-web-doc-tax-statement = This year's tax statement
-web-doc-old-tax-statement = An older tax statement
+web-doc-tax-statement = The latest annual tax statement
+web-doc-old-tax-statement = An older annual tax statement
 web-doc-benefit = Proof of a public benefit, dated (YYYY-MM-DD)
 web-docs-enough = The documents are enough.
 web-docs-not-enough = The documents are not enough.
@@ -154,3 +154,64 @@ web-check-device = This step needs the code reader: look it up below.
 web-not-found = Page not found.
 web-error-title = Something went wrong
 web-back-home = Back to the calls
+
+## The rules' verdicts and reasons (the rules' numbers come in as arguments).
+web-weekday-mon = Monday
+web-weekday-tue = Tuesday
+web-weekday-wed = Wednesday
+web-weekday-thu = Thursday
+web-weekday-fri = Friday
+web-weekday-sat = Saturday
+web-weekday-sun = Sunday
+web-day-weekday = a weekday
+web-day-saturday = a Saturday
+web-day-sunday = a Sunday
+# { $name }: the public holiday's name.
+web-day-holiday = a public holiday ({ $name })
+# { $day }: weekday; { $moment }: YYYY-MM-DD HH:MM; { $kind }: the kind of day; { $opens }, { $closes }: HH:MM.
+web-hours-open-now = Open now — { $day } { $moment } is { $kind }: open { $opens }–{ $closes }
+web-hours-closed-now = Closed now — { $day } { $moment } is { $kind }: open { $opens }–{ $closes }
+web-hours-closes = Closes { $day } { $moment }
+web-hours-opens = Opens { $day } { $moment }
+# { $phone }: the support number; { $weekdays }, { $weekends }: hours like 08–20.
+web-hours-summary = Support { $phone }: Monday–Friday { $weekdays }; Saturdays, Sundays and public holidays { $weekends } (Copenhagen time)
+web-reason-met = Met
+web-reason-not-met = Not met
+# { $age }: the witness's age; { $min }: the lowest age allowed.
+web-witness-age = age { $age } (must be { $min } or older)
+# { $date }: the day they turn { $min }.
+web-witness-turns-adult = turns { $min } on { $date }
+# { $days }: days with MitID; { $min }: must be more than this.
+web-witness-mitid = has had MitID for { $days ->
+    [one] { $days } day
+   *[other] { $days } days
+} (must be more than { $min })
+web-witness-mitid-from = long enough from { $date }
+# { $count }: people witnessed for within the last { $window } days; { $max }: the most allowed.
+web-witness-count = has witnessed for { $count ->
+    [one] { $count } person
+   *[other] { $count } people
+} within the last { $window } days (at most { $max })
+web-witness-again-from = may witness again from { $date }
+# { $dates }: dates, comma between.
+web-witness-future-dates = dates after the day of the check: { $dates }
+web-witness-bring = Reminder: the witness must bring valid photo ID and their MitID.
+web-docs-photo-id = A passport or driving licence is enough on its own.
+web-docs-two-then-questions = Two documents are enough; then the caller must answer questions from the CPR register or bring a witness.
+web-docs-no-photo-id = No passport or driving licence, so two other documents are needed.
+web-docs-no-cpr-document = Missing: a document with the CPR number (e.g. the health card).
+# { $months }: how old the proof of a benefit payment may be.
+web-docs-no-second-document = Missing: a baptism or name certificate, the latest annual tax statement, or proof of a public benefit payment at most { $months } months old.
+web-docs-old-tax-statement = The tax statement must be the latest one.
+# { $dated }: the proof's date; { $from }: the earliest date allowed.
+web-docs-benefit-too-old = The proof of the benefit payment of { $dated } is more than { $months } months old (it must be from { $from } or later).
+web-docs-benefit-in-future = The proof of the benefit payment is dated in the future ({ $dated }).
+web-witness-fill-in = Fill in the witness's CPR number and the date they got MitID.
+# { $text }: what was typed.
+web-cpr-format = The CPR number "{ $text }" must be ten digits as DDMMYY-SSSS.
+# { $date }: DD-MM-YYYY from the CPR number.
+web-cpr-no-such-date = The CPR number "{ $text }": { $date } is not a real date.
+web-bad-mitid-since = The MitID date "{ $text }" must be written YYYY-MM-DD.
+web-bad-witnessed-date = The date witnessed "{ $text }" must be written YYYY-MM-DD.
+web-bad-benefit-date = The date of the benefit proof "{ $text }" must be written YYYY-MM-DD.
+web-unknown-document = Unknown document "{ $text }".
