@@ -227,6 +227,24 @@ test('the Danish console', async () => {
   await axe('20-calls-da');
   await page.goto(`${CONSOLE}/flows/get-mitid?keys=211`);
   await axe('21-guide-witness-da');
+  // The rules' verdicts and reasons are in the page's language, with the rules' numbers.
+  await page.fill('#cpr', '150609-4123');
+  await page.fill('#mitid_since', '2020-01-01');
+  await page.click('main form button[type=submit] >> nth=0');
+  await page.getByText('Vidnet kan ikke stå inde.').waitFor();
+  await page.getByText('Ikke opfyldt: alder 17 (skal være mindst 18)').waitFor();
+  assert.equal(await page.getByText('The witness cannot vouch.').count(), 0);
+  await axe('22-guide-witness-checked-da');
+  await page.fill('#cpr', '1506094123x');
+  await page.fill('#mitid_since', '2020-01-01');
+  await page.click('main form button[type=submit] >> nth=0');
+  await page.getByText('skal være ti cifre som DDMMÅÅ-SSSS').waitFor();
+  await page.goto(`${CONSOLE}/flows/get-mitid`);
+  await page.check('#doc-health-card');
+  await page.click('text=Tjek >> nth=-1');
+  await page.getByText('Dokumenterne er ikke nok.').waitFor();
+  await page.getByText('Mangler: en dåbs- eller navneattest').waitFor();
+  await axe('23-guide-documents-checked-da');
 });
 
 test('an agent without the unlock right is refused', async () => {
