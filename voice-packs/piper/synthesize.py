@@ -4,7 +4,8 @@ Run by `voice-pack build --from piper` (which embeds this file): reads `id<TAB>t
 from stdin and writes OUT/<id>.wav (mono 16-bit, the voice's sample rate) for each, then
 prints one JSON line describing the voice (name, sample rate, model SHA-256, licence).
 Generator noise is off (noise_scale = noise_w_scale = 0), so the same text gives the same
-samples and the pack rebuilds byte for byte. Nothing is fetched: the voice's model comes
+samples on one machine and the pack rebuilds byte for byte there (on another CPU,
+onnxruntime may round a few samples differently: `voice-pack compare` allows for that). Nothing is fetched: the voice's model comes
 from its package, Piper's phonemizer from piper-tts.
 Usage: python synthesize.py VOICE OUT < clips.tsv
 """

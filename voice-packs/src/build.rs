@@ -1,7 +1,8 @@
 //! Builds a pack by synthesis, from espeak-ng (linked in-process) or from a Piper voice
 //! (run offline through Python, see [`build_from_piper`]): every required clip synthesized,
 //! trimmed, faded at the edges and normalised to the pack's loudness target. Same input,
-//! same bytes.
+//! same bytes (for Piper on one CPU; another may round a few samples differently, which
+//! [`crate::compare`] allows for).
 
 use std::io::Write;
 use std::path::Path;

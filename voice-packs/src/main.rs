@@ -1,4 +1,5 @@
-//! `voice-pack`: build a pack from espeak-ng, record one from a human voice, or validate one.
+//! `voice-pack`: build a pack from espeak-ng or Piper, record one from a human voice,
+//! validate one, or compare a rebuilt pack with a shipped one.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use speech::Lang;
 use voice_packs::record::{record_pack, Credits};
-use voice_packs::{build, mic, PackError, VoicePack};
+use voice_packs::{build, compare, mic, PackError, VoicePack};
 
 #[derive(Parser)]
 #[command(
@@ -22,7 +23,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build a pack by synthesizing every clip (reproducible: same input, same bytes).
+    /// Build a pack by synthesizing every clip (reproducible: espeak-ng gives the same
+    /// bytes; Piper the same bytes on one CPU, within rounding on another — see `compare`).
     Build {
         /// Where the clips come from: `espeak` (needs --lang) or `piper` (needs --voice).
         #[arg(long, default_value = "espeak")]
@@ -40,6 +42,16 @@ enum Command {
     },
     /// Check a pack and report every fault at once; exits non-zero if it is broken.
     Validate { dir: PathBuf },
+    /// Compare a rebuilt pack with a shipped one: the same files, `pack.toml` byte for
+    /// byte, each clip's format and length, and its samples within the tolerance (another
+    /// CPU's rounding); exits 1 and lists every difference beyond it.
+    Compare {
+        /// Largest sample difference accepted, in steps of 16-bit audio (32 = −60 dBFS).
+        #[arg(long, default_value_t = compare::DEFAULT_TOLERANCE)]
+        tolerance: u16,
+        first: PathBuf,
+        second: PathBuf,
+    },
     /// Record a pack from a human voice, clip by clip, then validate it.
     Record {
         #[arg(long)]
@@ -109,6 +121,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(report(VoicePack::load(&out)))
         }
         Command::Validate { dir } => Ok(report(VoicePack::load(&dir))),
+        Command::Compare {
+            tolerance,
+            first,
+            second,
+        } => {
+            let found = compare::compare_packs(&first, &second, tolerance)?;
+            let largest = match &found.largest {
+                Some((file, size)) => format!(" (largest ±{size}, {file})"),
+                None => String::new(),
+            };
+            println!(
+                "{} files in both packs: {} identical, {} clips within ±{tolerance}{largest}, {} beyond",
+                found.files,
+                found.identical,
+                found.within_tolerance,
+                found.differences.len()
+            );
+            for difference in &found.differences {
+                println!("  {difference}");
+            }
+            Ok(if found.same() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Record {
             lang,
             device,

@@ -8,7 +8,7 @@ use speech::pack::{required_clip_ids, Fault, PACK_SAMPLE_RATE};
 use speech::{Lang, Pcm, VoicePack};
 use voice_packs::mic::{SimulatedMic, Take};
 use voice_packs::record::{process_take, record_pack, Credits};
-use voice_packs::{build, PackError};
+use voice_packs::{build, compare, PackError};
 
 fn shipped(lang: Lang) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(lang.code())
@@ -270,6 +270,116 @@ fn validate_binary_reports_and_exits_non_zero() {
         .unwrap();
     assert_eq!(none.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&none.stderr).contains("cannot read pack.toml"));
+}
+
+/// Rewrites one sample of a pack's clip, moved by `by`.
+fn nudge_sample(path: &Path, at: usize, by: i16) {
+    let reader = hound::WavReader::open(path).unwrap();
+    let spec = reader.spec();
+    let mut samples: Vec<i16> = reader.into_samples().map(Result::unwrap).collect();
+    samples[at] = samples[at].saturating_add(by);
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for sample in samples {
+        writer.write_sample(sample).unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+/// A rebuilt Piper pack passes when its clips moved only by another CPU's rounding, and
+/// fails on any real change: a sample moved further, a clip cut short, a file missing, a
+/// different pack.toml.
+#[test]
+fn compare_accepts_rounding_and_refuses_real_changes() {
+    let shipped = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("en-joe");
+    let copy = || {
+        let dir = tempfile::tempdir().unwrap();
+        copy_pack(&shipped, dir.path());
+        dir
+    };
+    let tolerance = compare::DEFAULT_TOLERANCE;
+
+    let same = copy();
+    let found = compare::compare_packs(&shipped, same.path(), tolerance).unwrap();
+    assert!(found.same(), "{found:?}");
+    assert_eq!(found.identical, found.files);
+
+    let rounded = copy();
+    nudge_sample(&rounded.path().join("group-997.wav"), 2512, 7);
+    nudge_sample(&rounded.path().join("digit-3.wav"), 100, -2);
+    let found = compare::compare_packs(&shipped, rounded.path(), tolerance).unwrap();
+    assert!(found.same(), "{found:?}");
+    assert_eq!(found.within_tolerance, 2);
+    assert_eq!(found.largest, Some(("group-997.wav".into(), 7)));
+
+    let changed = copy();
+    nudge_sample(&changed.path().join("digit-5.wav"), 1000, 200);
+    std::fs::remove_file(changed.path().join("group-00.wav")).unwrap();
+    let mut manifest = std::fs::read_to_string(changed.path().join("pack.toml")).unwrap();
+    manifest.push_str("# edited\n");
+    std::fs::write(changed.path().join("pack.toml"), manifest).unwrap();
+    let short = changed.path().join("digit-7.wav");
+    let reader = hound::WavReader::open(&short).unwrap();
+    let spec = reader.spec();
+    let samples: Vec<i16> = reader.into_samples().map(Result::unwrap).collect();
+    let mut writer = hound::WavWriter::create(&short, spec).unwrap();
+    for sample in &samples[..samples.len() - 1] {
+        writer.write_sample(*sample).unwrap();
+    }
+    writer.finalize().unwrap();
+    let found = compare::compare_packs(&shipped, changed.path(), tolerance).unwrap();
+    assert!(!found.same());
+    let said: Vec<String> = found.differences.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        said,
+        [
+            "digit-5.wav: samples differ by up to 200 (first at sample 1000)".to_owned(),
+            format!(
+                "digit-7.wav: {} samples against {}",
+                samples.len(),
+                samples.len() - 1
+            ),
+            "group-00.wav: only in the first pack".to_owned(),
+            "pack.toml: the bytes differ".to_owned(),
+        ]
+    );
+
+    // The binary: exit 0 and a summary when the same, 1 and every difference when not,
+    // 2 with the folder named when a pack cannot be read.
+    let bin = env!("CARGO_BIN_EXE_voice-pack");
+    let run = |second: &Path| {
+        Command::new(bin)
+            .args([
+                "compare",
+                shipped.to_str().unwrap(),
+                second.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let ok = run(rounded.path());
+    assert_eq!(ok.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        out.contains("2 clips within ±32 (largest ±7, group-997.wav), 0 beyond"),
+        "{out}"
+    );
+    let bad = run(changed.path());
+    assert_eq!(bad.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert!(out.contains("4 beyond"), "{out}");
+    assert!(out.contains("pack.toml: the bytes differ"), "{out}");
+    let none = run(Path::new("/nonexistent/pack"));
+    assert_eq!(none.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert_eq!(
+        err.matches("No such file").count(),
+        1,
+        "the cause said once: {err}"
+    );
+    assert!(
+        err.contains("reading the folder /nonexistent/pack"),
+        "{err}"
+    );
 }
 
 #[test]

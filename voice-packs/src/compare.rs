@@ -1,0 +1,294 @@
+//! Whether a rebuilt pack holds the same clips as the shipped one.
+//!
+//! A pack built from espeak-ng rebuilds to the same bytes. A pack built with Piper does on
+//! one machine, but onnxruntime picks its arithmetic kernels by the CPU (AVX2, AVX-512, …),
+//! so on another machine a clip's samples may move by a few steps of rounding (measured:
+//! at most ±7 of 32 767, signal to difference 78–93 dB, same lengths) while every word is
+//! the same. [`compare_packs`] therefore asks for the same files, byte-identical
+//! `pack.toml` and other non-WAV files, the same WAV format and length, and samples within
+//! a tolerance; a different text, voice, speed or noise setting moves samples by
+//! thousands or changes a clip's length, which it reports.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The default tolerance, in sample steps of 16-bit audio: ±32 is −60 dBFS, far below
+/// hearing and far above the rounding between CPUs measured here (±7).
+pub const DEFAULT_TOLERANCE: u16 = 32;
+
+/// Why two packs could not be compared (not a difference between them).
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    // The cause is in the message (not a `source`), so it is said once, whoever prints it.
+    #[error("reading the folder {}: {cause}", dir.display())]
+    ReadDir { dir: PathBuf, cause: std::io::Error },
+    #[error("reading {}: {cause}", path.display())]
+    Read {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+}
+
+/// How two packs differ in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    /// The file is in one pack only (`in_first` says which).
+    OnlyIn { file: String, in_first: bool },
+    /// A file that is not a clip (`pack.toml`, …) differs in its bytes.
+    Bytes { file: String },
+    /// A clip cannot be read as WAV in one of the packs.
+    Unreadable { file: String, why: String },
+    /// The clips' formats differ (sample rate, channels, bits, sample format).
+    Format {
+        file: String,
+        first: String,
+        second: String,
+    },
+    /// The clips have different numbers of samples.
+    Length {
+        file: String,
+        first: usize,
+        second: usize,
+    },
+    /// A sample differs by more than the tolerance.
+    Samples {
+        file: String,
+        largest: u32,
+        at_sample: usize,
+    },
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Difference::OnlyIn { file, in_first } => {
+                let which = if *in_first { "first" } else { "second" };
+                write!(f, "{file}: only in the {which} pack")
+            }
+            Difference::Bytes { file } => write!(f, "{file}: the bytes differ"),
+            Difference::Unreadable { file, why } => write!(f, "{file}: not a readable WAV: {why}"),
+            Difference::Format {
+                file,
+                first,
+                second,
+            } => write!(f, "{file}: format {first} against {second}"),
+            Difference::Length {
+                file,
+                first,
+                second,
+            } => write!(f, "{file}: {first} samples against {second}"),
+            Difference::Samples {
+                file,
+                largest,
+                at_sample,
+            } => write!(
+                f,
+                "{file}: samples differ by up to {largest} (first at sample {at_sample})"
+            ),
+        }
+    }
+}
+
+/// What [`compare_packs`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Comparison {
+    /// Files compared (present in both packs).
+    pub files: usize,
+    /// Files with the same bytes.
+    pub identical: usize,
+    /// Clips whose samples differ, all within the tolerance.
+    pub within_tolerance: usize,
+    /// The largest sample difference within the tolerance, and its clip.
+    pub largest: Option<(String, u32)>,
+    /// Every difference beyond the tolerance, by file name.
+    pub differences: Vec<Difference>,
+}
+
+impl Comparison {
+    /// No difference beyond the tolerance.
+    pub fn same(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+/// The largest difference between two equally long sample runs and where it first
+/// reaches that size (`None` when they are equal).
+pub fn largest_difference(first: &[i16], second: &[i16]) -> Option<(u32, usize)> {
+    let mut largest: Option<(u32, usize)> = None;
+    for (at, (a, b)) in first.iter().zip(second).enumerate() {
+        let diff = (i32::from(*a) - i32::from(*b)).unsigned_abs();
+        if diff > 0 && largest.is_none_or(|(size, _)| diff > size) {
+            largest = Some((diff, at));
+        }
+    }
+    largest
+}
+
+/// Compares the packs in `first` and `second` (flat folders), file by file.
+pub fn compare_packs(
+    first: &Path,
+    second: &Path,
+    tolerance: u16,
+) -> Result<Comparison, CompareError> {
+    let names_first = file_names(first)?;
+    let names_second = file_names(second)?;
+    let mut result = Comparison::default();
+    for name in names_first.union(&names_second) {
+        if !names_second.contains(name) || !names_first.contains(name) {
+            result.differences.push(Difference::OnlyIn {
+                file: name.clone(),
+                in_first: names_first.contains(name),
+            });
+            continue;
+        }
+        result.files += 1;
+        let (a, b) = (first.join(name), second.join(name));
+        let bytes_a = read(&a)?;
+        let bytes_b = read(&b)?;
+        if bytes_a == bytes_b {
+            result.identical += 1;
+            continue;
+        }
+        if !name.ends_with(".wav") {
+            result
+                .differences
+                .push(Difference::Bytes { file: name.clone() });
+            continue;
+        }
+        match compare_clips(name, &bytes_a, &bytes_b, tolerance) {
+            Ok(largest) => {
+                result.within_tolerance += 1;
+                if result.largest.as_ref().is_none_or(|(_, l)| largest > *l) {
+                    result.largest = Some((name.clone(), largest));
+                }
+            }
+            Err(difference) => result.differences.push(difference),
+        }
+    }
+    Ok(result)
+}
+
+/// Two clips' bytes that differ: `Ok(largest sample difference)` when within `tolerance`.
+fn compare_clips(name: &str, a: &[u8], b: &[u8], tolerance: u16) -> Result<u32, Difference> {
+    let (spec_a, samples_a) = decode(name, a)?;
+    let (spec_b, samples_b) = decode(name, b)?;
+    if spec_a != spec_b {
+        return Err(Difference::Format {
+            file: name.to_owned(),
+            first: describe(spec_a),
+            second: describe(spec_b),
+        });
+    }
+    if samples_a.len() != samples_b.len() {
+        return Err(Difference::Length {
+            file: name.to_owned(),
+            first: samples_a.len(),
+            second: samples_b.len(),
+        });
+    }
+    match largest_difference(&samples_a, &samples_b) {
+        Some((largest, at_sample)) if largest > u32::from(tolerance) => Err(Difference::Samples {
+            file: name.to_owned(),
+            largest,
+            at_sample,
+        }),
+        Some((largest, _)) => Ok(largest),
+        // Same samples, other header bytes.
+        None => Ok(0),
+    }
+}
+
+fn decode(name: &str, bytes: &[u8]) -> Result<(hound::WavSpec, Vec<i16>), Difference> {
+    let unreadable = |why: String| Difference::Unreadable {
+        file: name.to_owned(),
+        why,
+    };
+    let reader = hound::WavReader::new(bytes).map_err(|e| unreadable(e.to_string()))?;
+    let spec = reader.spec();
+    if spec.sample_format != hound::SampleFormat::Int || spec.bits_per_sample != 16 {
+        return Err(unreadable(format!(
+            "{}, not 16-bit integer",
+            describe(spec)
+        )));
+    }
+    let samples = reader
+        .into_samples::<i16>()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| unreadable(e.to_string()))?;
+    Ok((spec, samples))
+}
+
+fn describe(spec: hound::WavSpec) -> String {
+    format!(
+        "{} Hz, {} channel(s), {}-bit {:?}",
+        spec.sample_rate, spec.channels, spec.bits_per_sample, spec.sample_format
+    )
+}
+
+fn file_names(dir: &Path) -> Result<BTreeSet<String>, CompareError> {
+    let error = |cause| CompareError::ReadDir {
+        dir: dir.to_owned(),
+        cause,
+    };
+    let mut names = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).map_err(error)? {
+        let entry = entry.map_err(error)?;
+        if entry.file_type().map_err(error)?.is_file() {
+            names.insert(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    Ok(names)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, CompareError> {
+    std::fs::read(path).map_err(|cause| CompareError::Read {
+        path: path.to_owned(),
+        cause,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn equal_runs_have_no_difference() {
+        assert_eq!(largest_difference(&[1, -2, 3], &[1, -2, 3]), None);
+    }
+
+    #[test]
+    fn the_largest_difference_and_where_it_first_is() {
+        assert_eq!(
+            largest_difference(&[0, 5, 0, -5], &[1, -2, 7, 2]),
+            Some((7, 1))
+        );
+        assert_eq!(
+            largest_difference(&[i16::MIN], &[i16::MAX]),
+            Some((65_535, 0))
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn the_largest_difference_bounds_every_sample(
+            pairs in proptest::collection::vec((any::<i16>(), any::<i16>()), 0..64)
+        ) {
+            let (a, b): (Vec<i16>, Vec<i16>) = pairs.into_iter().unzip();
+            match largest_difference(&a, &b) {
+                None => prop_assert_eq!(&a, &b),
+                Some((size, at)) => {
+                    prop_assert!(size > 0);
+                    prop_assert_eq!((i32::from(a[at]) - i32::from(b[at])).unsigned_abs(), size);
+                    for (x, y) in a.iter().zip(&b) {
+                        prop_assert!((i32::from(*x) - i32::from(*y)).unsigned_abs() <= size);
+                    }
+                    for (x, y) in a[..at].iter().zip(&b[..at]) {
+                        prop_assert!((i32::from(*x) - i32::from(*y)).unsigned_abs() < size);
+                    }
+                }
+            }
+        }
+    }
+}
