@@ -31,7 +31,12 @@ impl Pcm {
 
     /// Reads a mono 16-bit WAV file.
     pub fn read_wav(path: &Path) -> Result<Pcm, hound::Error> {
-        let mut reader = hound::WavReader::open(path)?;
+        Pcm::decode_wav(std::io::BufReader::new(std::fs::File::open(path)?))
+    }
+
+    /// Decodes mono 16-bit WAV from any reader (a file, bytes already in memory).
+    pub fn decode_wav(wav: impl std::io::Read) -> Result<Pcm, hound::Error> {
+        let mut reader = hound::WavReader::new(wav)?;
         let spec = reader.spec();
         if spec.channels != 1 || spec.bits_per_sample != 16 {
             return Err(hound::Error::Unsupported);

@@ -5,8 +5,9 @@ from stdin and writes OUT/<id>.wav (mono 16-bit, the voice's sample rate) for ea
 prints one JSON line describing the voice (name, sample rate, model SHA-256, licence).
 Generator noise is off (noise_scale = noise_w_scale = 0), so the same text gives the same
 samples on one machine and the pack rebuilds byte for byte there (on another CPU,
-onnxruntime may round a few samples differently: `voice-pack compare` allows for that). Nothing is fetched: the voice's model comes
-from its package, Piper's phonemizer from piper-tts.
+onnxruntime may round a few samples differently: `voice-pack compare` allows for that).
+Nothing is fetched: the voice's model comes from its package, Piper's phonemizer from
+piper-tts.
 Usage: python synthesize.py VOICE OUT < clips.tsv
 """
 

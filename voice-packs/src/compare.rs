@@ -1,17 +1,18 @@
 //! Whether a rebuilt pack holds the same clips as the shipped one.
 //!
 //! A pack built from espeak-ng rebuilds to the same bytes. A pack built with Piper does on
-//! one machine, but onnxruntime picks its arithmetic kernels by the CPU (AVX2, AVX-512, …),
-//! so on another machine a clip's samples may move by a few steps of rounding (measured:
-//! at most ±7 of 32 767, signal to difference 78–93 dB, same lengths) while every word is
-//! the same. [`compare_packs`] therefore asks for the same files, byte-identical
-//! `pack.toml` and other non-WAV files, the same WAV format and length, and samples within
-//! a tolerance; a different text, voice, speed or noise setting moves samples by
-//! thousands or changes a clip's length, which it reports.
+//! one machine (two rebuilds here, one of them on a single core, were identical), but on
+//! another machine a clip's samples may move by a few steps of rounding — measured: at most
+//! ±7 of 32 767, signal to difference 78–93 dB, same lengths — most likely because
+//! onnxruntime picks its arithmetic kernels by the CPU (AVX2, AVX-512, …). [`compare_packs`] therefore asks for the same files, byte-identical
+//! `pack.toml` and other non-WAV files, the same sample rate and length (clips read with
+//! [`Pcm::decode_wav`], mono 16-bit as every pack's are), and samples within a tolerance,
+//! and names every file that differs beyond it.
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::path::{Path, PathBuf};
+
+use speech::Pcm;
 
 /// The default tolerance, in sample steps of 16-bit audio: ±32 is −60 dBFS, far below
 /// hearing and far above the rounding between CPUs measured here (±7).
@@ -31,63 +32,38 @@ pub enum CompareError {
 }
 
 /// How two packs differ in one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Difference {
     /// The file is in one pack only (`in_first` says which).
+    #[error("{file}: only in the {} pack", if *in_first { "first" } else { "second" })]
     OnlyIn { file: String, in_first: bool },
     /// A file that is not a clip (`pack.toml`, …) differs in its bytes.
+    #[error("{file}: the bytes differ")]
     Bytes { file: String },
-    /// A clip cannot be read as WAV in one of the packs.
+    /// A clip cannot be read as mono 16-bit WAV in one of the packs.
+    #[error("{file}: not a readable mono 16-bit WAV: {why}")]
     Unreadable { file: String, why: String },
-    /// The clips' formats differ (sample rate, channels, bits, sample format).
-    Format {
+    /// The clips' sample rates differ.
+    #[error("{file}: {first} Hz against {second} Hz")]
+    SampleRate {
         file: String,
-        first: String,
-        second: String,
+        first: u32,
+        second: u32,
     },
     /// The clips have different numbers of samples.
+    #[error("{file}: {first} samples against {second}")]
     Length {
         file: String,
         first: usize,
         second: usize,
     },
     /// A sample differs by more than the tolerance.
+    #[error("{file}: samples differ by up to {largest} (first at sample {at_sample})")]
     Samples {
         file: String,
         largest: u32,
         at_sample: usize,
     },
-}
-
-impl fmt::Display for Difference {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Difference::OnlyIn { file, in_first } => {
-                let which = if *in_first { "first" } else { "second" };
-                write!(f, "{file}: only in the {which} pack")
-            }
-            Difference::Bytes { file } => write!(f, "{file}: the bytes differ"),
-            Difference::Unreadable { file, why } => write!(f, "{file}: not a readable WAV: {why}"),
-            Difference::Format {
-                file,
-                first,
-                second,
-            } => write!(f, "{file}: format {first} against {second}"),
-            Difference::Length {
-                file,
-                first,
-                second,
-            } => write!(f, "{file}: {first} samples against {second}"),
-            Difference::Samples {
-                file,
-                largest,
-                at_sample,
-            } => write!(
-                f,
-                "{file}: samples differ by up to {largest} (first at sample {at_sample})"
-            ),
-        }
-    }
 }
 
 /// What [`compare_packs`] found.
@@ -135,17 +111,17 @@ pub fn compare_packs(
     let names_second = file_names(second)?;
     let mut result = Comparison::default();
     for name in names_first.union(&names_second) {
-        if !names_second.contains(name) || !names_first.contains(name) {
+        let in_first = names_first.contains(name);
+        if in_first != names_second.contains(name) {
             result.differences.push(Difference::OnlyIn {
                 file: name.clone(),
-                in_first: names_first.contains(name),
+                in_first,
             });
             continue;
         }
         result.files += 1;
-        let (a, b) = (first.join(name), second.join(name));
-        let bytes_a = read(&a)?;
-        let bytes_b = read(&b)?;
+        let bytes_a = read(&first.join(name))?;
+        let bytes_b = read(&second.join(name))?;
         if bytes_a == bytes_b {
             result.identical += 1;
             continue;
@@ -171,23 +147,28 @@ pub fn compare_packs(
 
 /// Two clips' bytes that differ: `Ok(largest sample difference)` when within `tolerance`.
 fn compare_clips(name: &str, a: &[u8], b: &[u8], tolerance: u16) -> Result<u32, Difference> {
-    let (spec_a, samples_a) = decode(name, a)?;
-    let (spec_b, samples_b) = decode(name, b)?;
-    if spec_a != spec_b {
-        return Err(Difference::Format {
+    let decode = |bytes: &[u8]| {
+        Pcm::decode_wav(bytes).map_err(|e| Difference::Unreadable {
             file: name.to_owned(),
-            first: describe(spec_a),
-            second: describe(spec_b),
+            why: e.to_string(),
+        })
+    };
+    let (a, b) = (decode(a)?, decode(b)?);
+    if a.sample_rate != b.sample_rate {
+        return Err(Difference::SampleRate {
+            file: name.to_owned(),
+            first: a.sample_rate,
+            second: b.sample_rate,
         });
     }
-    if samples_a.len() != samples_b.len() {
+    if a.samples.len() != b.samples.len() {
         return Err(Difference::Length {
             file: name.to_owned(),
-            first: samples_a.len(),
-            second: samples_b.len(),
+            first: a.samples.len(),
+            second: b.samples.len(),
         });
     }
-    match largest_difference(&samples_a, &samples_b) {
+    match largest_difference(&a.samples, &b.samples) {
         Some((largest, at_sample)) if largest > u32::from(tolerance) => Err(Difference::Samples {
             file: name.to_owned(),
             largest,
@@ -197,33 +178,6 @@ fn compare_clips(name: &str, a: &[u8], b: &[u8], tolerance: u16) -> Result<u32, 
         // Same samples, other header bytes.
         None => Ok(0),
     }
-}
-
-fn decode(name: &str, bytes: &[u8]) -> Result<(hound::WavSpec, Vec<i16>), Difference> {
-    let unreadable = |why: String| Difference::Unreadable {
-        file: name.to_owned(),
-        why,
-    };
-    let reader = hound::WavReader::new(bytes).map_err(|e| unreadable(e.to_string()))?;
-    let spec = reader.spec();
-    if spec.sample_format != hound::SampleFormat::Int || spec.bits_per_sample != 16 {
-        return Err(unreadable(format!(
-            "{}, not 16-bit integer",
-            describe(spec)
-        )));
-    }
-    let samples = reader
-        .into_samples::<i16>()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| unreadable(e.to_string()))?;
-    Ok((spec, samples))
-}
-
-fn describe(spec: hound::WavSpec) -> String {
-    format!(
-        "{} Hz, {} channel(s), {}-bit {:?}",
-        spec.sample_rate, spec.channels, spec.bits_per_sample, spec.sample_format
-    )
 }
 
 fn file_names(dir: &Path) -> Result<BTreeSet<String>, CompareError> {

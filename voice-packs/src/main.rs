@@ -43,7 +43,7 @@ enum Command {
     /// Check a pack and report every fault at once; exits non-zero if it is broken.
     Validate { dir: PathBuf },
     /// Compare a rebuilt pack with a shipped one: the same files, `pack.toml` byte for
-    /// byte, each clip's format and length, and its samples within the tolerance (another
+    /// byte, each clip's sample rate and length, and its samples within the tolerance (another
     /// CPU's rounding); exits 1 and lists every difference beyond it.
     Compare {
         /// Largest sample difference accepted, in steps of 16-bit audio (32 = −60 dBFS).
